@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export FLASK_APP := wsgi:app
+
+.PHONY: run test lint format migrate bench clean
+
+$(BIN)/activate: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(BIN)/activate
+
+## make run: install, migrate the SQLite default (or DATABASE_URL), serve on 127.0.0.1:$(PORT)
+run: $(BIN)/activate
+	$(BIN)/flask db upgrade
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) wsgi:app
+
+## make test: install and run the suite (SQLite unless TEST_DATABASE_URL is set)
+test: $(BIN)/activate
+	$(BIN)/pytest
+
+lint: $(BIN)/activate
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/activate
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## make migrate: generate a migration after a model change (review it before committing)
+migrate: $(BIN)/activate
+	APP_ENV=development $(BIN)/flask db migrate
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,47 @@
+"""Our thin layer over flask-smorest: one error shape, and auth decorators that also document."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest import abort
+
+from backend.auth.tokens import authenticate
+from backend.errors import error_body
+from backend.models import Role
+
+BEARER_SECURITY = [{"bearerAuth": []}, {"oauth2": []}]
+
+
+class Api(SmorestApi):
+    def handle_http_exception(self, error):
+        """Every HTTP error as JSON in one shape, keeping the exception's own headers."""
+        return error_body(error)
+
+
+class Blueprint(SmorestBlueprint):
+    """A flask-smorest Blueprint whose auth decorators check the token and document it."""
+
+    def login_required(self, func=None, *, role: Role | None = None):
+        """Require a valid bearer token (and `role`, when given); document bearer auth + 401/403."""
+
+        def decorator(func):
+            @wraps(func)
+            def wrapper(*args, **kwargs):
+                user = authenticate()
+                if role is not None and user.role_id != role:
+                    abort(403, message="This action needs the admin role.")
+                return func(*args, **kwargs)
+
+            wrapper = self.alt_response(401, response="UNAUTHORIZED")(wrapper)
+            if role is not None:
+                wrapper = self.alt_response(403, response="FORBIDDEN")(wrapper)
+            return self.doc(security=BEARER_SECURITY)(wrapper)
+
+        return decorator(func) if func is not None else decorator
+
+    def admin_required(self, func):
+        """Require a signed-in admin."""
+        return self.login_required(func, role=Role.ADMIN)

@@ -1,0 +1,78 @@
+"""The auth blueprint: create an account, and sign in with the OAuth 2.0 password grant."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+from marshmallow import ValidationError
+
+from backend.api import Blueprint
+from backend.auth import services
+from backend.auth.schemas import OAuthErrorSchema, RegisterSchema, TokenRequestSchema, TokenSchema
+from backend.auth.tokens import issue_access_token
+from backend.users.schemas import UserSchema
+
+blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and sign-in")
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+TOKEN_REQUEST_DOC = {
+    "required": True,
+    "content": {
+        media_type: {"schema": TokenRequestSchema}
+        for media_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+            "application/json",
+        )
+    },
+}
+
+
+@blp.route("/register", methods=["POST"])
+@blp.arguments(RegisterSchema)
+@blp.response(201, UserSchema)
+@blp.alt_response(409, response="CONFLICT")
+def register(fields):
+    """Create a citizen account"""
+    return services.register_citizen(**fields)
+
+
+def oauth_error(error: str, description: str) -> Response:
+    """An RFC 6749 §5.2 error response (OAuth clients parse this shape, not ours)."""
+    response = jsonify(error=error, error_description=description)
+    response.status_code = 400
+    response.headers.update(NO_STORE)
+    return response
+
+
+@blp.route("/token", methods=["POST"])
+@blp.doc(requestBody=TOKEN_REQUEST_DOC)
+@blp.response(200, TokenSchema)
+@blp.alt_response(400, schema=OAuthErrorSchema, description="RFC 6749 §5.2 error")
+def token():
+    """Sign in (OAuth 2.0 password grant) and get a bearer token"""
+    submitted = request.form if request.form else (request.get_json(silent=True) or {})
+    if not isinstance(submitted, dict) and not hasattr(submitted, "to_dict"):
+        return oauth_error("invalid_request", "Send username and password as a form or JSON.")
+    try:
+        credentials = TokenRequestSchema().load(
+            submitted.to_dict() if hasattr(submitted, "to_dict") else submitted
+        )
+    except ValidationError as error:
+        return oauth_error("invalid_request", _first_problem(error.messages))
+    if credentials["grant_type"] != "password":
+        return oauth_error("unsupported_grant_type", "Only grant_type=password is supported.")
+    user = services.check_credentials(credentials["username"], credentials["password"])
+    if user is None:
+        return oauth_error("invalid_grant", "The email or password is incorrect.")
+    access_token, expires_in = issue_access_token(user)
+    body = {"access_token": access_token, "token_type": "bearer", "expires_in": expires_in}
+    return body, 200, NO_STORE
+
+
+def _first_problem(messages: dict) -> str:
+    field, problems = next(iter(messages.items()))
+    problem = problems[0] if isinstance(problems, list) else str(problems)
+    return f"{field}: {problem}"
+
+
+blp.add_url_rule("/login", endpoint="login", view_func=token, methods=["POST"])

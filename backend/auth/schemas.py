@@ -1,0 +1,50 @@
+"""Payloads of the auth blueprint: registration and the OAuth 2.0 password grant."""
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from backend.models import Role
+from backend.validation import Email, NationalId, Password, PhoneNumber, Text
+
+
+class RegisterSchema(Schema):
+    name = Text(required=True, max_length=120)
+    email = Email(required=True)
+    password = Password(required=True)
+    nid = NationalId(required=True, metadata={"description": "National ID, 8 to 20 digits"})
+    phone_number = PhoneNumber(required=True, metadata={"description": "Stored in E.164"})
+    address = Text(max_length=255, min_length=0, load_default=None, allow_none=True)
+    # The prototype's web client sends role_id: 1; nothing else can be asked for here.
+    role_id = fields.Integer(
+        load_only=True,
+        validate=validate.OneOf([Role.CITIZEN], error="Only citizen accounts can register."),
+        metadata={"description": "Accepted for compatibility; must be 1 (citizen)"},
+    )
+
+
+class TokenRequestSchema(Schema):
+    """RFC 6749 §4.3 resource owner password credentials (client_id, scope... are ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    grant_type = fields.String(load_default="password", metadata={"enum": ["password"]})
+    username = fields.String(
+        required=True, validate=validate.Length(min=1, max=254), metadata={"description": "Email"}
+    )
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class TokenSchema(Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds"})
+
+
+class OAuthErrorSchema(Schema):
+    """RFC 6749 §5.2 error body."""
+
+    error = fields.String(
+        required=True,
+        metadata={"enum": ["invalid_request", "invalid_grant", "unsupported_grant_type"]},
+    )
+    error_description = fields.String()

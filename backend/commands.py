@@ -1,0 +1,48 @@
+"""Flask CLI commands: `flask users create-admin`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from backend.auth import services
+from backend.extensions import db
+from backend.validation import Email, NationalId, Password, PhoneNumber, Text
+
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+class AdminSchema(Schema):
+    name = Text(required=True, max_length=120)
+    email = Email(required=True)
+    password = Password(required=True)
+    nid = NationalId(load_default=None)
+    phone_number = PhoneNumber(load_default=None)
+
+
+@users_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--nid", default=None, help="National ID (optional for staff)")
+@click.option("--phone", "phone_number", default=None, help="Phone number (optional)")
+def create_admin(**options):
+    """Create a health-officer (admin) account."""
+    given = {key: value for key, value in options.items() if value is not None}
+    try:
+        fields = AdminSchema().load(given)
+    except ValidationError as error:
+        raise click.ClickException(f"invalid input: {error.messages}") from None
+    try:
+        user = services.create_admin(**fields)
+    except IntegrityError:
+        db.session.rollback()
+        raise click.ClickException("an account with this email or national ID exists") from None
+    click.echo(f"created admin {user.id} <{user.email}>")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(users_cli)

@@ -1,0 +1,86 @@
+"""One JSON error shape for every failure (flask-smorest's); database errors as 409 and 503."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_smorest import abort
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from backend.extensions import db
+
+log = logging.getLogger(__name__)
+
+# Constraint names (see NAMING_CONVENTION) to the field a client should change.
+UNIQUE_FIELDS = {
+    "uq_users_email": ("email", "An account with this email already exists."),
+    "uq_users_nid": ("nid", "An account with this national ID already exists."),
+}
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def error_body(error: HTTPException) -> tuple[dict, int, dict]:
+    """The JSON body, status and headers for an HTTPException, in flask-smorest's shape."""
+    payload = {"code": error.code, "status": error.name}
+    headers = dict(error.get_headers()) if error.response is None else {}
+    headers.pop("Content-Type", None)
+    data = getattr(error, "data", None) or {}
+    payload["message"] = data.get("message") or error.description
+    if "errors" in data or "messages" in data:
+        payload["errors"] = data.get("errors", data.get("messages"))
+    headers.update(data.get("headers") or {})
+    return payload, error.code, headers
+
+
+def conflict_for(error: IntegrityError) -> tuple[str | None, str]:
+    """Name the field behind a unique-constraint violation, on PostgreSQL and SQLite alike."""
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if constraint in UNIQUE_FIELDS:
+        return UNIQUE_FIELDS[constraint]
+    text = str(error.orig)
+    for name, (field, message) in UNIQUE_FIELDS.items():
+        table, column = name.removeprefix("uq_").split("_", 1)
+        if constraint == name or f"{table}.{column}" in text:
+            return field, message
+    return None, "The request conflicts with the current state of the resource."
+
+
+def handle_integrity_error(error: IntegrityError):
+    """A constraint the client can violate (duplicates, races) is a 409, never a 500."""
+    db.session.rollback()
+    field, message = conflict_for(error)
+    errors = {"json": {field: [message]}} if field else None
+    abort(409, message=message, **({"errors": errors} if errors else {}))
+
+
+def handle_database_unavailable(error: DBAPIError):
+    """Connection-level database failures answer 503 so clients retry; nothing is half-written."""
+    if isinstance(error, OperationalError) or error.connection_invalidated:
+        db.session.rollback()
+        log.warning("database unavailable: %s", type(error.orig).__name__)
+        abort(
+            503,
+            message="The database is unavailable; retry shortly.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+    raise error
+
+
+def register_errorhandlers(app: Flask) -> None:
+    app.register_error_handler(IntegrityError, _wrap(handle_integrity_error))
+    app.register_error_handler(DBAPIError, _wrap(handle_database_unavailable))
+
+
+def _wrap(handler):
+    """Run a handler that aborts, and render the resulting HTTPException in the shared shape."""
+
+    def render(error):
+        try:
+            handler(error)
+        except HTTPException as http_error:
+            return error_body(http_error)
+        raise error  # pragma: no cover - handlers always abort
+
+    return render

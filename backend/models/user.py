@@ -1,0 +1,46 @@
+"""Accounts: citizens who register for vaccination and the admins (health officers) who review."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.clock import utcnow
+from backend.extensions import db
+from backend.models.types import UTCDateTime
+
+
+class Role(enum.IntEnum):
+    """Fixed roles; the numbers are the prototype's role_id values."""
+
+    CITIZEN = 1
+    ADMIN = 2
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role_id IN (1, 2)", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # Stored lower-case, so the unique constraint is case-insensitive on every backend.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role_id: Mapped[int] = mapped_column(Integer, default=Role.CITIZEN)
+    address: Mapped[str | None] = mapped_column(String(255))
+    # National ID, digits only; optional for staff accounts created from the command line.
+    nid: Mapped[str | None] = mapped_column(String(20), unique=True)
+    phone_number: Mapped[str | None] = mapped_column(String(16))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role_id == Role.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} role={self.role_id}>"

@@ -1,0 +1,67 @@
+"""Marshmallow fields for the domain's own formats: national IDs, phone numbers, tidy text."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from flask import current_app
+from marshmallow import ValidationError, fields, validate
+
+NID_SEPARATORS = re.compile(r"[\s-]+")
+
+
+class Text(fields.String):
+    """A string with surrounding whitespace removed, length-bounded, never empty unless allowed."""
+
+    def __init__(self, *, max_length: int, min_length: int = 1, **kwargs):
+        super().__init__(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class NationalId(fields.String):
+    """A national ID: digits only once spaces and dashes are removed, 8 to 20 of them."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        digits = NID_SEPARATORS.sub("", super()._deserialize(value, attr, data, **kwargs))
+        if not (digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 20):
+            raise ValidationError("A national ID is 8 to 20 digits (spaces and dashes allowed).")
+        return digits
+
+
+class PhoneNumber(fields.String):
+    """A phone number, validated and stored in E.164 (the default region fills in local numbers)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if len(text) > 32:
+            raise ValidationError("Not a valid phone number.")
+        try:
+            number = phonenumbers.parse(text, current_app.config["DEFAULT_PHONE_REGION"])
+        except phonenumbers.NumberParseException:
+            raise ValidationError("Not a valid phone number.") from None
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError("Not a valid phone number.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Email(fields.Email):
+    """An email address, trimmed and stored lower-case so uniqueness ignores letter case."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(max=254), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip()
+        return super()._deserialize(value, attr, data, **kwargs).lower()
+
+
+class Password(fields.String):
+    """A password: 8 to 128 characters, kept exactly as typed (never trimmed)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("load_only", True)
+        super().__init__(validate=validate.Length(min=8, max=128), **kwargs)

@@ -1,0 +1,125 @@
+"""Configuration read from the environment (12-factor), shaped per APP_ENV.
+
+`load_config()` is the only place that reads settings from the environment; the package
+reads `current_app.config`. Production refuses to start with missing or weak secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "testing", "production")
+MIN_SECRET_LENGTH = 32
+PROJECT_DIR = Path(__file__).resolve().parent
+
+
+class ConfigurationError(SystemExit):
+    """Raised at start-up when the environment cannot safely run the service."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"refusing to start: {reason}")
+
+
+def normalise_database_url(url: str | None) -> str | None:
+    """Map PaaS-style and bare PostgreSQL URLs to the psycopg2 driver we ship."""
+    if not url:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _instance_secret(instance_dir: Path, filename: str) -> str:
+    """A development-only secret, generated once and kept under instance/."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / filename
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
+    """Build the Flask config for APP_ENV from `environ` (default: the process environment)."""
+    environ = os.environ if environ is None else environ
+    app_env = (overrides.get("APP_ENV") or environ.get("APP_ENV") or "development").lower()
+    if app_env not in ENVIRONMENTS:
+        raise ConfigurationError(f"APP_ENV={app_env!r} is not one of {', '.join(ENVIRONMENTS)}")
+    instance_dir = Path(environ.get("INSTANCE_PATH") or PROJECT_DIR / "instance")
+
+    # The prototype called these URL and SECRET_TOKEN; both are still read as fallbacks.
+    database_url = normalise_database_url(environ.get("DATABASE_URL") or environ.get("URL"))
+    secret_key = environ.get("SECRET_KEY") or environ.get("SECRET_TOKEN") or None
+    if app_env == "testing":
+        database_url = normalise_database_url(environ.get("TEST_DATABASE_URL")) or "sqlite://"
+        secret_key = secret_key or "testing-only-secret-key-0123456789abcdef"
+    elif app_env == "development":
+        database_url = database_url or f"sqlite:///{instance_dir / 'vaccination.sqlite3'}"
+        secret_key = secret_key or _instance_secret(instance_dir, "secret_key")
+
+    config = {
+        "APP_ENV": app_env,
+        "TESTING": app_env == "testing",
+        "INSTANCE_DIR": str(instance_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "SECRET_KEY": secret_key,
+        "ACCESS_TOKEN_MINUTES": _int(environ, "ACCESS_TOKEN_MINUTES", 60),
+        "CORS_ORIGINS": [
+            origin.strip()
+            for origin in environ.get("CORS_ORIGINS", "").split(",")
+            if origin.strip()
+        ],
+        "DEFAULT_PHONE_REGION": environ.get("DEFAULT_PHONE_REGION", "BD").strip().upper(),
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Flask-JWT-Extended: tokens come from the Authorization header only.
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "JWT_ALGORITHM": "HS256",
+        "JWT_DECODE_ALGORITHMS": ["HS256"],
+        "JWT_ERROR_MESSAGE_KEY": "message",
+        # flask-smorest and the OpenAPI document; Swagger UI assets are served locally.
+        "API_TITLE": "Vaccination registration API",
+        "API_VERSION": "1.0.0",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        "OPENAPI_SWAGGER_UI_CONFIG": {"persistAuthorization": False},
+    }
+    config.update(overrides)
+    check_production(config)
+    return config
+
+
+def check_production(config: Mapping) -> None:
+    """Refuse to start a production app with missing or weak secrets."""
+    if config["APP_ENV"] != "production":
+        return
+    secret_key = config.get("SECRET_KEY")
+    if not secret_key:
+        raise ConfigurationError("SECRET_KEY is not set")
+    if len(secret_key) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(f"SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters")
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        raise ConfigurationError("DATABASE_URL is not set")

@@ -1,0 +1,17 @@
+"""gunicorn settings (read by gunicorn itself from the working directory), from the PaaS env."""
+
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Requests in flight when SIGTERM arrives get this long to finish.
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+keepalive = 5
+# The app logs requests itself; gunicorn's access log would repeat them.
+accesslog = None
+errorlog = "-"
+# Let over-long headers reach the app (which answers 401/431 in JSON) instead of
+# gunicorn's own HTML 400; the app still refuses Authorization headers over 8 KiB.
+limit_request_line = 8190
+limit_request_field_size = 16384

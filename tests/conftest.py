@@ -1,0 +1,103 @@
+"""Fixtures: one migrated database per run, emptied after every test; a client and auth helpers."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from backend import create_app
+from backend.extensions import db
+from tests.factories import make_user
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """TEST_DATABASE_URL when set (CI's PostgreSQL), else a temporary SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url_for_sqlalchemy(database_url),
+            "INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
+        }
+    )
+    with app.app_context():
+        reset_schema()
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def database_url_for_sqlalchemy(url: str) -> str:
+    from config import normalise_database_url
+
+    return normalise_database_url(url)
+
+
+def reset_schema() -> None:
+    """Start from an empty database, whatever an earlier run left behind."""
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(app):
+    yield
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def context(app):
+    with app.app_context():
+        yield
+
+
+class Auth:
+    """Sign-in helpers: create accounts and get `Authorization` headers for them."""
+
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+
+    def token(self, email: str, password: str = DEFAULT_PASSWORD) -> str:
+        response = self.client.post("/auth/token", data={"username": email, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["access_token"]
+
+    def headers(self, email: str, password: str = DEFAULT_PASSWORD) -> dict:
+        return {"Authorization": f"Bearer {self.token(email, password)}"}
+
+    def citizen(self, **fields):
+        """A new citizen account and its auth headers."""
+        with self.app.app_context():
+            user = make_user(**fields)
+            email, user_id = user.email, user.id
+        return user_id, self.headers(email, fields.get("password", DEFAULT_PASSWORD))
+
+    def admin(self, **fields):
+        return self.citizen(role_id=2, **fields)
+
+
+@pytest.fixture
+def auth(app, client):
+    return Auth(app, client)

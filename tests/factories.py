@@ -1,0 +1,43 @@
+"""Model factories: valid accounts with unique emails and NIDs, overridable field by field."""
+
+from __future__ import annotations
+
+import itertools
+
+from backend.auth.passwords import hash_password
+from backend.extensions import db
+from backend.models import User
+
+_sequence = itertools.count(1)
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+def make_user(*, password: str = DEFAULT_PASSWORD, **fields) -> User:
+    n = next(_sequence)
+    values = {
+        "name": f"Citizen {n}",
+        "email": f"citizen{n}@example.org",
+        "nid": f"{1000000000 + n}",
+        "phone_number": f"+88017{n:08d}",
+        "role_id": 1,
+        "verified": False,
+    }
+    values.update(fields)
+    user = User(password_hash=hash_password(password), **values)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def registration(**overrides) -> dict:
+    """A valid POST /auth/register body."""
+    n = next(_sequence)
+    body = {
+        "name": f"Person {n}",
+        "email": f"person{n}@example.org",
+        "password": DEFAULT_PASSWORD,
+        "nid": f"{2000000000 + n}",
+        "phone_number": f"01712{n:06d}",
+    }
+    body.update(overrides)
+    return body

@@ -1,0 +1,102 @@
+"""Protected routes accept only a valid bearer token from the Authorization header (RFC 6750)."""
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from backend.extensions import db
+from backend.models import User
+
+SECRET = "testing-only-secret-key-0123456789abcdef"
+
+
+def forged(claims: dict, key: str = SECRET, algorithm: str = "HS256") -> str:
+    now = datetime.now(UTC)
+    base = {"sub": "1", "type": "access", "jti": "x", "iat": now, "nbf": now, "fresh": False}
+    base.update(claims)
+    return jwt.encode({k: v for k, v in base.items() if v is not None}, key, algorithm=algorithm)
+
+
+def test_missing_token_is_401_with_a_bearer_challenge(client):
+    response = client.get("/users/me")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.get_json()["code"] == 401
+
+
+def test_valid_token_reads_the_profile(client, auth):
+    user_id, headers = auth.citizen(email="me@example.org")
+    response = client.get("/users/me", headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["id"] == user_id
+
+
+def test_lower_case_bearer_scheme_is_accepted(client, auth):
+    _, headers = auth.citizen()
+    headers = {"Authorization": headers["Authorization"].replace("Bearer", "bearer")}
+    assert client.get("/users/me", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda uid: forged({"sub": uid}, key="another-key-" * 4), id="wrong key"),
+        pytest.param(
+            lambda uid: forged({"sub": uid, "exp": datetime.now(UTC) - timedelta(seconds=5)}),
+            id="expired",
+        ),
+        pytest.param(lambda uid: forged({"sub": uid}), id="no exp"),
+        pytest.param(
+            lambda uid: forged(
+                {"sub": uid, "exp": datetime.now(UTC) + timedelta(hours=1)}, None, "none"
+            ),
+            id="alg none",
+        ),
+        pytest.param(lambda uid: "not.a.token", id="malformed"),
+        pytest.param(
+            lambda uid: forged(
+                {"sub": uid, "type": "refresh", "exp": datetime.now(UTC) + timedelta(hours=1)}
+            ),
+            id="not an access token",
+        ),
+    ],
+)
+def test_bad_tokens_are_401_invalid_token(client, auth, make_token):
+    user_id, _ = auth.citizen()
+    response = client.get(
+        "/users/me", headers={"Authorization": f"Bearer {make_token(str(user_id))}"}
+    )
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    assert response.get_json()["code"] == 401
+
+
+def test_tampered_token_is_401(client, auth):
+    user_id, headers = auth.citizen()
+    header, payload, signature = headers["Authorization"].removeprefix("Bearer ").split(".")
+    other = forged({"sub": str(user_id + 1), "exp": datetime.now(UTC) + timedelta(hours=1)})
+    tampered = ".".join([header, other.split(".")[1], signature])
+    response = client.get("/users/me", headers={"Authorization": f"Bearer {tampered}"})
+    assert response.status_code == 401
+
+
+def test_token_in_query_string_or_body_is_ignored(client, auth):
+    _, headers = auth.citizen()
+    token = headers["Authorization"].removeprefix("Bearer ")
+    assert client.get(f"/users/me?access_token={token}").status_code == 401
+    assert client.get("/users/me", json={"access_token": token}).status_code == 401
+
+
+def test_other_schemes_are_401(client, auth):
+    response = client.get("/users/me", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_token_of_a_removed_account_is_401(client, auth, app):
+    user_id, headers = auth.citizen()
+    with app.app_context():
+        db.session.delete(db.session.get(User, user_id))
+        db.session.commit()
+    assert client.get("/users/me", headers=headers).status_code == 401

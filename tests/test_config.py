@@ -1,0 +1,64 @@
+"""Configuration from the environment; production refuses to start without safe secrets."""
+
+import pytest
+
+from backend import create_app
+from config import ConfigurationError, load_config
+
+STRONG = "s" * 40
+
+
+def test_production_without_secret_key_refuses_to_start():
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is not set"):
+        load_config({"APP_ENV": "production", "DATABASE_URL": "postgresql://db/x"})
+
+
+def test_production_with_short_secret_refuses_to_start():
+    with pytest.raises(ConfigurationError, match="shorter than 32"):
+        load_config({"APP_ENV": "production", "SECRET_KEY": "short", "DATABASE_URL": "sqlite://"})
+
+
+def test_production_without_database_url_refuses_to_start():
+    with pytest.raises(ConfigurationError, match="DATABASE_URL is not set"):
+        load_config({"APP_ENV": "production", "SECRET_KEY": STRONG})
+
+
+def test_refusal_is_one_line_naming_the_reason(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("SECRET_TOKEN", raising=False)
+    with pytest.raises(SystemExit) as refused:
+        create_app()
+    assert str(refused.value) == "refusing to start: SECRET_KEY is not set"
+
+
+@pytest.mark.parametrize("scheme", ["postgres://", "postgresql://"])
+def test_postgres_urls_use_psycopg2(scheme):
+    config = load_config(
+        {"APP_ENV": "production", "SECRET_KEY": STRONG, "DATABASE_URL": f"{scheme}u@h/db"}
+    )
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://u@h/db"
+
+
+def test_prototype_variable_names_are_read():
+    config = load_config({"APP_ENV": "production", "SECRET_TOKEN": STRONG, "URL": "sqlite://"})
+    assert config["SECRET_KEY"] == STRONG
+    assert config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+
+
+def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
+    environ = {"APP_ENV": "development", "INSTANCE_PATH": str(tmp_path)}
+    first, second = load_config(environ), load_config(environ)
+    assert len(first["SECRET_KEY"]) >= 32
+    assert first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert first["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_token_lifetime_comes_from_the_environment():
+    config = load_config({"APP_ENV": "testing", "ACCESS_TOKEN_MINUTES": "15"})
+    assert config["ACCESS_TOKEN_MINUTES"] == 15
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ConfigurationError, match="APP_ENV"):
+        load_config({"APP_ENV": "staging"})

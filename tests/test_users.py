@@ -1,0 +1,58 @@
+"""GET /users/me (and /profile), and the admin's GET /users and GET /users/<id>."""
+
+import json
+
+
+def test_profile_alias_returns_the_same_profile(client, auth):
+    _, headers = auth.citizen(email="same@example.org")
+    assert (
+        client.get("/profile", headers=headers).get_json()
+        == client.get("/users/me", headers=headers).get_json()
+    )
+
+
+def test_citizen_cannot_list_or_read_other_accounts(client, auth):
+    other_id, _ = auth.citizen()
+    _, headers = auth.citizen()
+    assert client.get("/users", headers=headers).status_code == 403
+    assert client.get(f"/users/{other_id}", headers=headers).status_code == 403
+
+
+def test_admin_lists_accounts_with_pagination_header(client, auth):
+    _, headers = auth.admin()
+    for _ in range(3):
+        auth.citizen()
+    response = client.get("/users?page=1&page_size=2", headers=headers)
+    assert response.status_code == 200
+    assert len(response.get_json()) == 2
+    pagination = json.loads(response.headers["X-Pagination"])
+    assert pagination["total"] == 4 and pagination["total_pages"] == 2
+
+
+def test_admin_filters_by_name_email_or_nid(client, auth):
+    _, headers = auth.admin()
+    auth.citizen(name="Nusrat Jahan", email="nj@example.org", nid="5550001111")
+    auth.citizen(name="Someone Else")
+    for q in ("nusrat", "NJ@EXAMPLE", "0001111"):
+        found = client.get("/users", query_string={"q": q}, headers=headers).get_json()
+        assert [user["name"] for user in found] == ["Nusrat Jahan"], q
+
+
+def test_wildcards_in_q_are_literal(client, auth):
+    _, headers = auth.admin()
+    auth.citizen(name="Plain Name")
+    assert client.get("/users?q=%25", headers=headers).get_json() == []
+
+
+def test_page_size_above_100_is_refused(client, auth):
+    _, headers = auth.admin()
+    response = client.get("/users?page_size=101", headers=headers)
+    assert response.status_code == 422
+
+
+def test_admin_reads_one_account_or_gets_404(client, auth):
+    _, headers = auth.admin()
+    user_id, _ = auth.citizen(name="Read Me")
+    assert client.get(f"/users/{user_id}", headers=headers).get_json()["name"] == "Read Me"
+    assert client.get("/users/999999", headers=headers).status_code == 404
+    assert client.get("/users/99999999999999999999", headers=headers).status_code == 404

@@ -92,6 +92,15 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         ],
         "DEFAULT_PHONE_REGION": environ.get("DEFAULT_PHONE_REGION", "BD").strip().upper(),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Delivery of one-time codes: SMTP (the usual Flask names) and an SMS webhook.
+        "MAIL_SERVER": environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int(environ, "MAIL_PORT", 25),
+        "MAIL_USE_TLS": _flag(environ.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _flag(environ.get("MAIL_USE_SSL")),
+        "MAIL_USERNAME": environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER", "no-reply@localhost"),
+        "SMS_WEBHOOK_URL": environ.get("SMS_WEBHOOK_URL") or None,
         # Flask-JWT-Extended: tokens come from the Authorization header only.
         "JWT_TOKEN_LOCATION": ["headers"],
         "JWT_ALGORITHM": "HS256",

@@ -15,3 +15,10 @@ errorlog = "-"
 # gunicorn's own HTML 400; the app still refuses Authorization headers over 8 KiB.
 limit_request_line = 8190
 limit_request_field_size = 16384
+
+
+def worker_exit(server, worker):
+    """Let codes already queued for delivery go out before the worker process ends."""
+    from backend import notify
+
+    notify.drain()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -17,11 +18,20 @@ def create_app(config: Mapping | None = None) -> Flask:
     """Build the app from the environment; `config` overrides settings (tests use it)."""
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(load_config(**dict(config or {})))
+    configure_logging()
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def configure_logging() -> None:
+    """Log INFO and above to stderr unless the host process (gunicorn, pytest) already does."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
 
 
 def register_extensions(app: Flask) -> None:

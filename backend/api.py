@@ -24,6 +24,12 @@ class Api(SmorestApi):
 class Blueprint(SmorestBlueprint):
     """A flask-smorest Blueprint whose auth decorators check the token and document it."""
 
+    # Bodies that may come as JSON or as a form are documented as JSON.
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **SmorestBlueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "json_or_form": "application/json",
+    }
+
     def login_required(self, func=None, *, role: Role | None = None):
         """Require a valid bearer token (and `role`, when given); document bearer auth + 401/403."""
 

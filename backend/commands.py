@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import IntegrityError
 
@@ -44,5 +44,14 @@ def create_admin(**options):
     click.echo(f"created admin {user.id} <{user.email}>")
 
 
+@click.command("prune")
+@with_appcontext
+def prune():
+    """Delete expired token revocations and spent or expired one-time codes (safe from cron)."""
+    revocations, codes = services.prune_expired()
+    click.echo(f"pruned {revocations} expired revocations and {codes} spent or expired codes")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(prune)

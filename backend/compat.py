@@ -9,6 +9,8 @@ ALIASES = [
     ("/create", "create", auth.register, ["POST"]),
     ("/login", "login", auth.token, ["POST"]),
     ("/profile", "profile", users.me, ["GET"]),
+    ("/forgot", "forgot", auth.forgot_password, ["POST"]),
+    ("/validate", "validate", auth.verify_reset_code, ["POST"]),
 ]
 
 

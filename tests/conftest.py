@@ -8,9 +8,10 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from backend import create_app
+from backend import create_app, notify
 from backend.extensions import db
 from tests.factories import make_user
+from tests.outbox import SmsInbox, start_smtp
 
 DEFAULT_PASSWORD = "correct horse battery"
 
@@ -22,13 +23,56 @@ def database_url(tmp_path_factory) -> str:
     return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
+@pytest.fixture
+def postgres_url(database_url):
+    """The PostgreSQL test database, for tests that run a multi-worker gunicorn against it."""
+    if not database_url.startswith("postgres"):
+        pytest.skip("multi-worker tests run on PostgreSQL (set TEST_DATABASE_URL)")
+    return database_url
+
+
 @pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
+def mail_server():
+    """A real SMTP server on loopback that keeps what it receives."""
+    controller, mailbox = start_smtp()
+    yield controller, mailbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def sms_server():
+    inbox = SmsInbox()
+    yield inbox
+    inbox.shutdown()
+    inbox.server_close()
+
+
+@pytest.fixture
+def mailbox(mail_server):
+    _, mailbox = mail_server
+    notify.drain()  # nothing queued by an earlier test may arrive during this one
+    mailbox.messages.clear()
+    return mailbox
+
+
+@pytest.fixture
+def sms(sms_server):
+    notify.drain()
+    sms_server.received.clear()
+    return sms_server
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory, mail_server, sms_server):
+    controller, _ = mail_server
     app = create_app(
         {
             "APP_ENV": "testing",
             "SQLALCHEMY_DATABASE_URI": database_url_for_sqlalchemy(database_url),
             "INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
+            "MAIL_SERVER": controller.hostname,
+            "MAIL_PORT": controller.port,
+            "SMS_WEBHOOK_URL": sms_server.url,
         }
     )
     with app.app_context():

@@ -70,9 +70,16 @@ def _wait_until_up(base: str, process: subprocess.Popen) -> None:
     raise RuntimeError("gunicorn did not start within 30 s")
 
 
-def request(method: str, url: str, body: dict | None = None, headers: dict | None = None):
+def request(
+    method: str,
+    url: str,
+    body: dict | None = None,
+    headers: dict | None = None,
+    data: bytes | None = None,
+):
     """(status, parsed JSON body) of one HTTP request; errors are answers, not exceptions."""
-    data = json.dumps(body).encode() if body is not None else None
+    if body is not None:
+        data = json.dumps(body).encode()
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     req = urllib.request.Request(url, data=data, method=method, headers=all_headers)
     try:

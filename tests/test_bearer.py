@@ -13,7 +13,7 @@ SECRET = "testing-only-secret-key-0123456789abcdef"
 
 def forged(claims: dict, key: str = SECRET, algorithm: str = "HS256") -> str:
     now = datetime.now(UTC)
-    base = {"sub": "1", "type": "access", "jti": "x", "iat": now, "nbf": now, "fresh": False}
+    base = {"sub": "1", "type": "access", "jti": "x", "ver": 0, "iat": now, "nbf": now}
     base.update(claims)
     return jwt.encode({k: v for k, v in base.items() if v is not None}, key, algorithm=algorithm)
 

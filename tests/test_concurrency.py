@@ -3,17 +3,8 @@
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
-import pytest
-
 from tests.factories import registration
 from tests.server import gunicorn, request
-
-
-@pytest.fixture
-def postgres_url(database_url):
-    if not database_url.startswith("postgres"):
-        pytest.skip("multi-worker races are checked on PostgreSQL (set TEST_DATABASE_URL)")
-    return database_url
 
 
 def test_twenty_simultaneous_registrations_of_one_email(app, postgres_url):

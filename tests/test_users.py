@@ -56,3 +56,38 @@ def test_admin_reads_one_account_or_gets_404(client, auth):
     assert client.get(f"/users/{user_id}", headers=headers).get_json()["name"] == "Read Me"
     assert client.get("/users/999999", headers=headers).status_code == 404
     assert client.get("/users/99999999999999999999", headers=headers).status_code == 404
+
+
+def test_create_admin_command_makes_an_admin_who_can_sign_in(app, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "users",
+            "create-admin",
+            "--email",
+            "Officer@Example.org",
+            "--name",
+            "Officer",
+            "--password",
+            "officer passphrase",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    token = client.post(
+        "/auth/token", data={"username": "officer@example.org", "password": "officer passphrase"}
+    ).get_json()["access_token"]
+    me = client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert me["role_id"] == 2 and me["nid"] is None
+    again = runner.invoke(
+        args=[
+            "users",
+            "create-admin",
+            "--email",
+            "officer@example.org",
+            "--name",
+            "O",
+            "--password",
+            "officer passphrase",
+        ]
+    )
+    assert again.exit_code != 0 and "exists" in again.output

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, g, jsonify, request
 from marshmallow import ValidationError
 
 from backend.api import Blueprint
 from backend.auth import services
-from backend.auth.schemas import OAuthErrorSchema, RegisterSchema, TokenRequestSchema, TokenSchema
+from backend.auth.schemas import (
+    ConfirmCodeSchema,
+    EmailSchema,
+    MessageSchema,
+    OAuthErrorSchema,
+    RegisterSchema,
+    ResetCodeSchema,
+    ResetPasswordSchema,
+    TokenRequestSchema,
+    TokenSchema,
+)
 from backend.auth.tokens import issue_access_token
 from backend.users.schemas import UserSchema
 
@@ -76,3 +86,59 @@ def _first_problem(messages: dict) -> str:
 
 
 blp.add_url_rule("/login", endpoint="login", view_func=token, methods=["POST"])
+
+
+@blp.route("/logout", methods=["POST"])
+@blp.login_required
+@blp.response(204)
+def logout():
+    """Sign out: the presented token is refused from now on, everywhere"""
+    services.sign_out(g.current_user, g.token_claims)
+
+
+@blp.route("/password/forgot", methods=["POST"])
+@blp.arguments(EmailSchema, location="json_or_form")
+@blp.response(202, MessageSchema)
+def forgot_password(fields):
+    """Send a password reset code (the same answer whether or not the account exists)"""
+    services.request_password_reset(fields["email"])
+    return {"message": services.CODE_SENT}
+
+
+@blp.route("/password/verify", methods=["POST"])
+@blp.arguments(ResetCodeSchema, location="json_or_form")
+@blp.response(200, MessageSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+def verify_reset_code(fields):
+    """Check a password reset code without using it up"""
+    services.verify_reset_code(fields["email"], fields["code"])
+    return {"message": "The code is valid."}
+
+
+@blp.route("/password/reset", methods=["POST"])
+@blp.arguments(ResetPasswordSchema, location="json_or_form")
+@blp.response(204)
+@blp.alt_response(400, response="BAD_REQUEST")
+def reset_password(fields):
+    """Set a new password with a reset code; every earlier token stops working"""
+    services.reset_password(fields["email"], fields["code"], fields["new_password"])
+
+
+@blp.route("/verify/request", methods=["POST"])
+@blp.login_required
+@blp.response(202, MessageSchema)
+def request_verification():
+    """Send a code to the account's email and phone to verify them"""
+    services.request_contact_verification(g.current_user)
+    return {"message": "A verification code has been sent."}
+
+
+@blp.route("/verify/confirm", methods=["POST"])
+@blp.login_required
+@blp.arguments(ConfirmCodeSchema)
+@blp.response(200, UserSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+def confirm_verification(fields):
+    """Confirm the account's contact details with the code sent to them"""
+    services.confirm_contact(g.current_user, fields["code"])
+    return g.current_user

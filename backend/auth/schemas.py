@@ -1,6 +1,6 @@
 """Payloads of the auth blueprint: registration and the OAuth 2.0 password grant."""
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from backend.models import Role
 from backend.validation import Email, NationalId, Password, PhoneNumber, Text
@@ -48,3 +48,43 @@ class OAuthErrorSchema(Schema):
         metadata={"enum": ["invalid_request", "invalid_grant", "unsupported_grant_type"]},
     )
     error_description = fields.String()
+
+
+class EmailSchema(Schema):
+    email = Email(required=True)
+
+
+class CodeField(fields.String):
+    """A one-time code as typed (a wrong one counts as a guess)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(min=1, max=16), **kwargs)
+
+
+class ResetCodeSchema(Schema):
+    email = Email(required=True)
+    code = CodeField(required=True)
+
+    @pre_load
+    def accept_prototype_name(self, data, **kwargs):
+        """The prototype's web client sends the code as `code_from_user`."""
+        if hasattr(data, "to_dict"):
+            data = data.to_dict()
+        if "code_from_user" in data:
+            data = dict(data)
+            data.setdefault("code", data.pop("code_from_user"))
+        return data
+
+
+class ResetPasswordSchema(Schema):
+    email = Email(required=True)
+    code = CodeField(required=True)
+    new_password = Password(required=True)
+
+
+class ConfirmCodeSchema(Schema):
+    code = CodeField(required=True)
+
+
+class MessageSchema(Schema):
+    message = fields.String(required=True)

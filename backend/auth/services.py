@@ -1,12 +1,19 @@
-"""Account creation and sign-in rules, kept out of the views."""
+"""Account, sign-in, session and recovery rules, kept out of the views."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import UTC, datetime
 
+from flask_smorest import abort
+from sqlalchemy import delete, or_, select
+
+from backend import clock, notify
+from backend.auth.codes import check_code, issue_code
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.extensions import db
-from backend.models import Role, User
+from backend.models import CodePurpose, OneTimeCode, RevokedToken, Role, User
+
+CODE_SENT = "If an account exists for this email, a code has been sent to it."
 
 
 def register_citizen(
@@ -36,7 +43,12 @@ def register_citizen(
 
 
 def create_admin(
-    *, name: str, email: str, password: str, nid: str | None = None, phone_number: str | None = None
+    *,
+    name: str,
+    email: str,
+    password: str,
+    nid: str | None = None,
+    phone_number: str | None = None,
 ) -> User:
     """Create a health-officer (admin) account, as the command line does."""
     user = User(
@@ -53,12 +65,130 @@ def create_admin(
     return user
 
 
+def find_account(email: str) -> User | None:
+    """The open account with this email (letter case ignored), if any."""
+    return db.session.scalars(
+        select(User).where(User.email == email.strip().lower(), User.deleted_at.is_(None))
+    ).first()
+
+
 def check_credentials(email: str, password: str) -> User | None:
     """The account for these credentials, or None; always costs one hash verification."""
-    user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    user = find_account(email)
     if not verify_password(user.password_hash if user else None, password):
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         db.session.commit()
     return user
+
+
+def revoke_all_tokens(user: User, *, keep_jti: str | None = None) -> None:
+    """Every token issued to `user` so far stops working (except `keep_jti`); caller commits."""
+    user.token_version += 1
+    user.kept_jti = keep_jti
+
+
+def sign_out(user: User, claims: dict) -> None:
+    """Revoke the presented token on every worker and instance until it expires."""
+    expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+    if db.session.get(RevokedToken, claims["jti"]) is None:
+        db.session.add(RevokedToken(jti=claims["jti"], user_id=user.id, expires_at=expires_at))
+    db.session.commit()
+
+
+def require_password(user: User, password: str) -> None:
+    """400 unless `password` is the account's current password."""
+    if not verify_password(user.password_hash, password):
+        abort(400, message="The current password is incorrect.")
+
+
+def change_password(user: User, current_password: str, new_password: str, jti: str) -> None:
+    """Set a new password; every other session of the account is signed out."""
+    require_password(user, current_password)
+    user.password_hash = hash_password(new_password)
+    revoke_all_tokens(user, keep_jti=jti)
+    db.session.commit()
+
+
+def request_password_reset(email: str) -> None:
+    """Send a reset code to the account's email (and SMS to a verified phone), if it exists."""
+    user = find_account(email)
+    if user is None:
+        return
+    code = issue_code(user, CodePurpose.PASSWORD_RESET)
+    db.session.commit()
+    notify.send(
+        email=user.email,
+        phone=user.phone_number if user.verified else None,
+        subject="Your password reset code",
+        text=f"Your password reset code is {code}. It expires in 10 minutes.\n"
+        "If you did not ask for it, ignore this message; your password is unchanged.",
+    )
+
+
+def verify_reset_code(email: str, code: str) -> None:
+    """400 unless `code` is the live reset code for `email` (it stays usable)."""
+    if not check_code(find_account(email), CodePurpose.PASSWORD_RESET, code, consume=False):
+        abort(400, message="The code is wrong or has expired.")
+
+
+def reset_password(email: str, code: str, new_password: str) -> None:
+    """Use a reset code to set a new password; every token issued before it stops working."""
+    user = find_account(email)
+    if not check_code(user, CodePurpose.PASSWORD_RESET, code, consume=True):
+        db.session.rollback()
+        abort(400, message="The code is wrong, used or has expired.")
+    user.password_hash = hash_password(new_password)
+    revoke_all_tokens(user)
+    db.session.commit()
+
+
+def request_contact_verification(user: User) -> None:
+    """Send a verification code to the account's email and phone."""
+    code = issue_code(user, CodePurpose.VERIFY_CONTACT)
+    db.session.commit()
+    notify.send(
+        email=user.email,
+        phone=user.phone_number,
+        subject="Confirm your contact details",
+        text=f"Your verification code is {code}. It expires in 10 minutes.",
+    )
+
+
+def confirm_contact(user: User, code: str) -> None:
+    """Mark the account verified with a code sent by request_contact_verification."""
+    if not check_code(user, CodePurpose.VERIFY_CONTACT, code, consume=True):
+        db.session.rollback()
+        abort(400, message="The code is wrong, used or has expired.")
+    user.verified = True
+    db.session.commit()
+
+
+def close_account(user: User) -> None:
+    """Close an account: no more sign-in, every token dies, contact details are erased.
+
+    The person's name and national ID stay, with their vaccination records, because a health
+    registry must not lose who was vaccinated; the NID therefore stays taken.
+    """
+    user.deleted_at = clock.utcnow()
+    user.email = f"closed-{user.id}@accounts.invalid"
+    user.phone_number = None
+    user.address = None
+    user.password_hash = "!closed"
+    user.verified = False
+    revoke_all_tokens(user)
+    db.session.commit()
+
+
+def prune_expired() -> tuple[int, int]:
+    """Delete revocations of tokens that have expired anyway, and dead codes; returns counts."""
+    now = clock.utcnow()
+    revocations = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+    codes = db.session.execute(
+        delete(OneTimeCode).where(
+            or_(OneTimeCode.expires_at < now, OneTimeCode.used_at.is_not(None))
+        )
+    )
+    db.session.commit()
+    return revocations.rowcount, codes.rowcount

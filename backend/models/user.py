@@ -35,6 +35,13 @@ class User(db.Model):
     nid: Mapped[str | None] = mapped_column(String(20), unique=True)
     phone_number: Mapped[str | None] = mapped_column(String(16))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Revocation without a query of its own: tokens carry the version they were issued under;
+    # a reset, password change or deletion bumps it. A password change keeps the one session
+    # that made it (kept_jti) alive.
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+    kept_jti: Mapped[str | None] = mapped_column(String(64))
+    # Closed accounts are kept (their vaccination records belong to the registry), never shown.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import abort
 
 from backend.api import Blueprint
-from backend.extensions import db
-from backend.models import User
+from backend.auth import services as auth_services
 from backend.users import services
-from backend.users.schemas import UserQuerySchema, UserSchema
+from backend.users.schemas import (
+    AdminUserUpdateSchema,
+    PasswordChangeSchema,
+    PasswordConfirmSchema,
+    ProfileUpdateSchema,
+    UserQuerySchema,
+    UserSchema,
+)
 
 blp = Blueprint("users", __name__, url_prefix="/users", description="Profiles")
 
@@ -36,13 +41,62 @@ def list_users(query, pagination_parameters):
     return users
 
 
+@blp.route("/me", methods=["PATCH"])
+@blp.login_required
+@blp.arguments(ProfileUpdateSchema)
+@blp.response(200, UserSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+def update_me(changes):
+    """Change the caller's name, address or phone number"""
+    return services.update_profile(g.current_user, changes)
+
+
+@blp.route("/me/password", methods=["PUT"])
+@blp.login_required
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+@blp.alt_response(400, response="BAD_REQUEST")
+def change_password(fields):
+    """Change the caller's password; the caller's other sessions are signed out"""
+    auth_services.change_password(
+        g.current_user, fields["current_password"], fields["new_password"], g.token_claims["jti"]
+    )
+
+
+@blp.route("/me", methods=["DELETE"])
+@blp.login_required
+@blp.arguments(PasswordConfirmSchema)
+@blp.response(204)
+@blp.alt_response(400, response="BAD_REQUEST")
+def delete_me(fields):
+    """Close the caller's account (vaccination records are kept by the registry)"""
+    auth_services.require_password(g.current_user, fields["password"])
+    auth_services.close_account(g.current_user)
+
+
 @blp.route("/<int(max=2147483647):user_id>")
 @blp.admin_required
 @blp.response(200, UserSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_user(user_id):
     """One account (admin)"""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404, message="No such user.")
-    return user
+    return services.open_account(user_id)
+
+
+@blp.route("/<int(max=2147483647):user_id>", methods=["PATCH"])
+@blp.admin_required
+@blp.arguments(AdminUserUpdateSchema)
+@blp.response(200, UserSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def update_user(changes, user_id):
+    """Change an account's name, address, phone number or verified flag (admin)"""
+    return services.apply_changes(services.open_account(user_id), changes)
+
+
+@blp.route("/<int(max=2147483647):user_id>", methods=["DELETE"])
+@blp.admin_required
+@blp.response(204)
+@blp.alt_response(404, response="NOT_FOUND")
+def delete_user(user_id):
+    """Close an account (admin); its vaccination records are kept"""
+    auth_services.close_account(services.open_account(user_id))

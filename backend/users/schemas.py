@@ -1,8 +1,8 @@
 """Payloads of the users blueprint."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from backend.validation import Text
+from backend.validation import Password, PhoneNumber, Text
 
 
 class UserSchema(Schema):
@@ -22,3 +22,32 @@ class UserSchema(Schema):
 
 class UserQuerySchema(Schema):
     q = Text(max_length=100, metadata={"description": "Part of the name, email or national ID"})
+
+
+class ProfileUpdateSchema(Schema):
+    """What an account may change about itself; anything else (role_id, email...) is a 422."""
+
+    name = Text(max_length=120)
+    address = Text(max_length=255, min_length=0, allow_none=True)
+    phone_number = PhoneNumber()
+    current_password = fields.String(
+        load_only=True,
+        validate=validate.Length(max=1024),
+        metadata={"description": "Required when phone_number changes (a recovery channel)"},
+    )
+
+
+class AdminUserUpdateSchema(Schema):
+    name = Text(max_length=120)
+    address = Text(max_length=255, min_length=0, allow_none=True)
+    phone_number = PhoneNumber()
+    verified = fields.Boolean()
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(max=1024))
+    new_password = Password(required=True)
+
+
+class PasswordConfirmSchema(Schema):
+    password = fields.String(required=True, validate=validate.Length(max=1024))

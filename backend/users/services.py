@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from flask_smorest import abort
 from sqlalchemy import func, or_, select
 
+from backend.auth.services import require_password
 from backend.extensions import db
 from backend.models import User
 
@@ -15,7 +17,7 @@ def _contains(text: str) -> str:
 
 def search(q: str | None, page: int, page_size: int) -> tuple[list[User], int]:
     """One page of accounts whose name, email or NID contains `q`, oldest first, and the total."""
-    query = select(User)
+    query = select(User).where(User.deleted_at.is_(None))
     if q:
         pattern = _contains(q)
         query = query.where(
@@ -30,3 +32,35 @@ def search(q: str | None, page: int, page_size: int) -> tuple[list[User], int]:
         query.order_by(User.id).limit(page_size).offset((page - 1) * page_size)
     ).all()
     return list(users), total
+
+
+def update_profile(user: User, changes: dict) -> User:
+    """Apply a profile change; a new phone number needs the password and unverifies the account."""
+    current_password = changes.pop("current_password", None)
+    if "phone_number" in changes and changes["phone_number"] != user.phone_number:
+        if current_password is None:
+            abort(
+                422,
+                message="Changing the phone number needs your current password.",
+                errors={"json": {"current_password": ["Required to change phone_number."]}},
+            )
+        require_password(user, current_password)
+        user.verified = False
+    return apply_changes(user, changes)
+
+
+def apply_changes(user: User, changes: dict) -> User:
+    if "address" in changes:
+        changes["address"] = changes["address"] or None  # an empty address clears it
+    for field, value in changes.items():
+        setattr(user, field, value)
+    db.session.commit()
+    return user
+
+
+def open_account(user_id: int) -> User:
+    """The open account with this id, or 404."""
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        abort(404, message="No such user.")
+    return user

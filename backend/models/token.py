@@ -1,0 +1,44 @@
+"""Token revocations (single-token logout) and one-time codes (password reset, contact checks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.clock import utcnow
+from backend.extensions import db
+from backend.models.types import UTCDateTime
+
+
+class RevokedToken(db.Model):
+    """A signed-out access token, refused until it would have expired anyway (then pruned)."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CodePurpose:
+    PASSWORD_RESET = "password_reset"
+    VERIFY_CONTACT = "verify_contact"
+
+
+class OneTimeCode(db.Model):
+    """The one live code per account and purpose; a new code replaces the row's old one."""
+
+    __tablename__ = "one_time_codes"
+    __table_args__ = (UniqueConstraint("user_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    # HMAC-SHA256 of the code under SECRET_KEY: a copy of the table alone reveals no code.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,127 @@
+"""Password recovery by a code sent by email (and SMS to a verified phone)."""
+
+from datetime import timedelta
+
+import pytest
+
+from backend import clock
+from tests.conftest import DEFAULT_PASSWORD
+from tests.outbox import body_of, code_in
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+@pytest.fixture
+def account(auth):
+    user_id, headers = auth.citizen(email="rina@example.org", phone_number="+8801711000001")
+    return {"id": user_id, "email": "rina@example.org", "headers": headers}
+
+
+def forgot(client, mailbox, email="rina@example.org") -> str:
+    assert client.post("/auth/password/forgot", json={"email": email}).status_code == 202
+    return code_in(body_of(mailbox.wait_for(email)[-1]))
+
+
+def reset(client, code, password=NEW_PASSWORD, email="rina@example.org"):
+    body = {"email": email, "code": code, "new_password": password}
+    return client.post("/auth/password/reset", json=body)
+
+
+def sign_in(client, password, email="rina@example.org"):
+    return client.post("/auth/token", data={"username": email, "password": password})
+
+
+def test_mailed_code_resets_the_password(client, mailbox, account):
+    code = forgot(client, mailbox)
+    verify = client.post("/auth/password/verify", json={"email": account["email"], "code": code})
+    assert verify.status_code == 200
+    assert reset(client, code).status_code == 204
+    assert sign_in(client, NEW_PASSWORD).status_code == 200
+    assert sign_in(client, DEFAULT_PASSWORD).get_json()["error"] == "invalid_grant"
+
+
+def test_unknown_and_known_emails_get_byte_identical_answers(client, mailbox, account):
+    known = client.post("/auth/password/forgot", json={"email": account["email"]})
+    unknown = client.post("/auth/password/forgot", json={"email": "ghost@example.org"})
+    assert known.status_code == unknown.status_code == 202
+    assert known.data == unknown.data
+    mailbox.wait_for(account["email"])
+    assert [m["To"] for m in mailbox.messages] == [account["email"]]
+
+
+def test_a_code_works_once(client, mailbox, account):
+    code = forgot(client, mailbox)
+    assert reset(client, code).status_code == 204
+    assert reset(client, code, password="yet another passphrase").status_code == 400
+
+
+def test_five_wrong_guesses_kill_the_code(client, mailbox, account):
+    code = forgot(client, mailbox)
+    wrong = "000000" if code != "000000" else "111111"
+    for attempt in range(5):
+        if attempt % 2:
+            response = client.post(
+                "/auth/password/verify", json={"email": account["email"], "code": wrong}
+            )
+        else:
+            response = reset(client, wrong)
+        assert response.status_code == 400
+    assert reset(client, code).status_code == 400
+
+
+def test_an_expired_code_fails(client, mailbox, account, monkeypatch):
+    code = forgot(client, mailbox)
+    later = clock.utcnow() + timedelta(minutes=10, seconds=1)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    assert reset(client, code).status_code == 400
+
+
+def test_a_new_code_replaces_the_old_one(client, mailbox, account):
+    first = forgot(client, mailbox)
+    client.post("/auth/password/forgot", json={"email": account["email"]})
+    second = code_in(body_of(mailbox.wait_for(account["email"], count=2)[-1]))
+    if first != second:
+        assert reset(client, first).status_code == 400
+    assert reset(client, second).status_code == 204
+
+
+def test_weak_password_is_422_and_not_counted_as_a_guess(client, mailbox, account):
+    code = forgot(client, mailbox)
+    for _ in range(6):
+        assert reset(client, "999999", password="short").status_code == 422
+    assert reset(client, code).status_code == 204
+
+
+def test_reset_revokes_every_earlier_token(client, mailbox, account):
+    code = forgot(client, mailbox)
+    assert reset(client, code).status_code == 204
+    assert client.get("/users/me", headers=account["headers"]).status_code == 401
+
+
+def test_sms_goes_only_to_a_verified_phone(client, mailbox, sms, auth):
+    auth.citizen(email="unverified@example.org", phone_number="+8801711000002")
+    auth.citizen(email="verified@example.org", phone_number="+8801711000003", verified=True)
+    forgot(client, mailbox, "unverified@example.org")
+    code = forgot(client, mailbox, "verified@example.org")
+    texts = sms.wait_for("+8801711000003")
+    assert code_in(texts[-1]["message"]) == code
+    assert all(message["to"] != "+8801711000002" for message in sms.received)
+
+
+def test_a_failing_mail_server_does_not_change_the_answer(client, app, account, monkeypatch):
+    before = client.post("/auth/password/forgot", json={"email": account["email"]})
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", 9)  # nothing listens on discard
+    after = client.post("/auth/password/forgot", json={"email": account["email"]})
+    assert (after.status_code, after.data) == (before.status_code, before.data)
+
+
+def test_prototype_forgot_and_validate_routes_take_forms(client, mailbox, account):
+    response = client.post("/forgot", data={"email": account["email"]})
+    assert response.status_code == 202
+    code = code_in(body_of(mailbox.wait_for(account["email"])[-1]))
+    validate = client.post("/validate", data={"email": account["email"], "code_from_user": code})
+    assert validate.status_code == 200, validate.get_json()
+    assert (
+        client.post("/validate", data={"email": account["email"], "code": "x"}).status_code == 400
+    )

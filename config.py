@@ -77,6 +77,7 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         database_url = database_url or f"sqlite:///{instance_dir / 'vaccination.sqlite3'}"
         secret_key = secret_key or _instance_secret(instance_dir, "secret_key")
 
+    redis_url = environ.get("REDIS_URL") or None
     config = {
         "APP_ENV": app_env,
         "TESTING": app_env == "testing",
@@ -101,6 +102,21 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER", "no-reply@localhost"),
         "SMS_WEBHOOK_URL": environ.get("SMS_WEBHOOK_URL") or None,
+        # Throttling (Flask-Limiter): shared through Redis when REDIS_URL is set, else per process.
+        "REDIS_URL": redis_url,
+        "RATELIMIT_ENABLED": _flag(environ.get("RATELIMIT_ENABLED"), default=app_env != "testing"),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": environ.get("RATELIMIT_KEY_PREFIX", "vaccination"),
+        "RATELIMIT_SIGN_IN_PER_ADDRESS": environ.get("RATELIMIT_SIGN_IN_PER_ADDRESS", "10/minute"),
+        "RATELIMIT_SIGN_IN_PER_USERNAME": environ.get(
+            "RATELIMIT_SIGN_IN_PER_USERNAME", "10/15 minutes"
+        ),
+        "RATELIMIT_FORGOT_PER_EMAIL": environ.get("RATELIMIT_FORGOT_PER_EMAIL", "5/hour"),
+        "RATELIMIT_FORGOT_PER_ADDRESS": environ.get("RATELIMIT_FORGOT_PER_ADDRESS", "20/hour"),
+        "RATELIMIT_REGISTER_PER_ADDRESS": environ.get("RATELIMIT_REGISTER_PER_ADDRESS", "20/hour"),
+        # Number of proxies in front of the app whose X-Forwarded-For may be trusted (ProxyFix).
+        "TRUSTED_PROXIES": _int(environ, "TRUSTED_PROXIES", 0),
+        "HSTS": _flag(environ.get("HSTS")),
         # Flask-JWT-Extended: tokens come from the Authorization header only.
         "JWT_TOKEN_LOCATION": ["headers"],
         "JWT_ALGORITHM": "HS256",

@@ -11,10 +11,11 @@ keepalive = 5
 # The app logs requests itself; gunicorn's access log would repeat them.
 accesslog = None
 errorlog = "-"
-# Let over-long headers reach the app (which answers 401/431 in JSON) instead of
-# gunicorn's own HTML 400; the app still refuses Authorization headers over 8 KiB.
+# gunicorn answers headers over its limits with its own HTML 400 before the app sees them.
+# Raise the per-field limit well past the app's own 8 KiB Authorization limit, so the app
+# answers (a JSON 401); beyond 64 KiB gunicorn still cuts the connection short.
 limit_request_line = 8190
-limit_request_field_size = 16384
+limit_request_field_size = 64 * 1024
 
 
 def worker_exit(server, worker):

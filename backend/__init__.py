@@ -53,15 +53,28 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from backend.api import Api
+    from backend.auth import routes as auth_routes
     from backend.auth.routes import blp as auth_blp
     from backend.compat import register_aliases
     from backend.health import blp as health_blp
+    from backend.middleware import init_middleware
+    from backend.throttling import init_throttling
     from backend.users.routes import blp as users_blp
 
     api = Api(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
     for blueprint in (health_blp, auth_blp, users_blp):
         api.register_blueprint(blueprint)
     register_aliases(app)
+    init_throttling(app)
+    init_middleware(
+        app,
+        form_views={
+            auth_routes.token,
+            auth_routes.forgot_password,
+            auth_routes.verify_reset_code,
+            auth_routes.reset_password,
+        },
+    )
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

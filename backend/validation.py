@@ -8,6 +8,8 @@ import phonenumbers
 from flask import current_app
 from marshmallow import ValidationError, fields, validate
 
+from backend.auth import policy
+
 NID_SEPARATORS = re.compile(r"[\s-]+")
 
 
@@ -60,8 +62,16 @@ class Email(fields.Email):
 
 
 class Password(fields.String):
-    """A password: 8 to 128 characters, kept exactly as typed (never trimmed)."""
+    """A new password: 8 to 128 characters, not a common one, kept exactly as typed."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("load_only", True)
-        super().__init__(validate=validate.Length(min=8, max=128), **kwargs)
+        length = validate.Length(min=policy.MIN_LENGTH, max=policy.MAX_LENGTH)
+        super().__init__(validate=[length, self._not_common], **kwargs)
+
+    @staticmethod
+    def _not_common(value: str) -> None:
+        if policy.is_common(value):
+            raise ValidationError(
+                "This password is among the most common ones; choose a less guessable one."
+            )

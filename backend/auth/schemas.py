@@ -1,7 +1,16 @@
 """Payloads of the auth blueprint: registration and the OAuth 2.0 password grant."""
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
+from backend.auth.policy import personal_problem
 from backend.models import Role
 from backend.validation import Email, NationalId, Password, PhoneNumber, Text
 
@@ -19,6 +28,14 @@ class RegisterSchema(Schema):
         validate=validate.OneOf([Role.CITIZEN], error="Only citizen accounts can register."),
         metadata={"description": "Accepted for compatibility; must be 1 (citizen)"},
     )
+
+    @validates_schema
+    def password_is_not_personal(self, data, **kwargs):
+        problem = personal_problem(
+            data.get("password", ""), email=data.get("email"), nid=data.get("nid")
+        )
+        if problem:
+            raise ValidationError(problem, field_name="password")
 
 
 class TokenRequestSchema(Schema):
@@ -80,6 +97,12 @@ class ResetPasswordSchema(Schema):
     email = Email(required=True)
     code = CodeField(required=True)
     new_password = Password(required=True)
+
+    @validates_schema
+    def password_is_not_personal(self, data, **kwargs):
+        problem = personal_problem(data.get("new_password", ""), email=data.get("email"), nid=None)
+        if problem:
+            raise ValidationError(problem, field_name="new_password")
 
 
 class ConfirmCodeSchema(Schema):

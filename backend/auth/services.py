@@ -10,6 +10,7 @@ from sqlalchemy import delete, or_, select
 from backend import clock, notify
 from backend.auth.codes import check_code, issue_code
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
+from backend.auth.policy import personal_problem
 from backend.extensions import db
 from backend.models import CodePurpose, OneTimeCode, RevokedToken, Role, User
 
@@ -103,8 +104,16 @@ def require_password(user: User, password: str) -> None:
         abort(400, message="The current password is incorrect.")
 
 
+def refuse_personal_password(user: User, password: str, field: str) -> None:
+    """422 when the new password contains the account's email name or national ID."""
+    problem = personal_problem(password, email=user.email, nid=user.nid)
+    if problem:
+        abort(422, message=problem, errors={"json": {field: [problem]}})
+
+
 def change_password(user: User, current_password: str, new_password: str, jti: str) -> None:
     """Set a new password; every other session of the account is signed out."""
+    refuse_personal_password(user, new_password, "new_password")
     require_password(user, current_password)
     user.password_hash = hash_password(new_password)
     revoke_all_tokens(user, keep_jti=jti)
@@ -136,6 +145,8 @@ def verify_reset_code(email: str, code: str) -> None:
 def reset_password(email: str, code: str, new_password: str) -> None:
     """Use a reset code to set a new password; every token issued before it stops working."""
     user = find_account(email)
+    if user is not None:  # a weak password is refused before the code is looked at
+        refuse_personal_password(user, new_password, "new_password")
     if not check_code(user, CodePurpose.PASSWORD_RESET, code, consume=True):
         db.session.rollback()
         abort(400, message="The code is wrong, used or has expired.")

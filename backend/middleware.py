@@ -1,0 +1,99 @@
+"""Request hygiene in one place: request ids, body types, unsafe text, and security headers."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import Flask, current_app, g, request
+from flask_smorest import abort
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+JSON = "application/json"
+FORMS = {"application/x-www-form-urlencoded", "multipart/form-data"}
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# NUL, and UTF-16 surrogates that are not part of a pair (JSON allows "\ud800" alone).
+UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def init_middleware(app: Flask, form_views: set) -> None:
+    """Install the hooks; `form_views` are the views that also take form bodies."""
+    if app.config["TRUSTED_PROXIES"] > 0:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
+    app.extensions["form_views"] = form_views
+    app.before_request(assign_request_id)
+    app.before_request(check_body_type)
+    app.before_request(refuse_unsafe_text)
+    app.after_request(add_headers)
+
+
+def assign_request_id() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
+
+
+def check_body_type() -> None:
+    """415 for a body in a media type the route does not take (JSON, or forms where allowed)."""
+    if request.method not in BODY_METHODS or not _has_body():
+        return
+    allowed = {JSON} | (
+        FORMS if _takes_forms(current_app.view_functions.get(request.endpoint)) else set()
+    )
+    if request.mimetype not in allowed:
+        abort(415, message=f"Send the body as {' or '.join(sorted(allowed))}.")
+
+
+def _takes_forms(view) -> bool:
+    # Views may be wrapped again after registration (throttling); look through the wrappers.
+    while view is not None:
+        if view in current_app.extensions["form_views"]:
+            return True
+        view = getattr(view, "__wrapped__", None)
+    return False
+
+
+def _unsafe_paths(value, path: str):
+    if isinstance(value, str):
+        if UNSAFE_TEXT.search(value):
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unsafe_paths(key, path)
+            yield from _unsafe_paths(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unsafe_paths(item, f"{path}.{index}" if path else str(index))
+
+
+def refuse_unsafe_text() -> None:
+    """422 for NUL bytes or lone surrogates anywhere: no database stores them."""
+    sources = {"query": request.args.to_dict(flat=False)}
+    if request.method in BODY_METHODS and _has_body():
+        if request.mimetype == JSON:
+            sources["json"] = request.get_json(silent=True)
+        else:
+            sources["form"] = request.form.to_dict(flat=False)
+    errors = {}
+    for location, data in sources.items():
+        for path in _unsafe_paths(data, ""):
+            errors.setdefault(location, {})[path or "_body"] = [
+                "Text must not contain NUL characters or unpaired surrogates."
+            ]
+    if errors:
+        abort(422, message="The request contains text that cannot be stored.", errors=errors)
+
+
+def add_headers(response):
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["HSTS"]:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if "request_id" in g:
+        response.headers["X-Request-ID"] = g.request_id
+    return response

@@ -1,0 +1,126 @@
+"""Throttles (Flask-Limiter): each fires at its limit and resets; Redis shares them."""
+
+import os
+import time
+import uuid
+
+import pytest
+
+from backend import create_app
+from tests.conftest import DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def make_app(app):
+    """Another app on the same database with throttling on; overrides go to its config."""
+
+    def make(**overrides):
+        config = {
+            "APP_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "INSTANCE_DIR": app.config["INSTANCE_DIR"],
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+        return create_app({**config, **overrides})
+
+    return make
+
+
+def sign_in(client, username, password="wrong password", address=None):
+    headers = {"X-Forwarded-For": address} if address else {}
+    return client.post(
+        "/auth/token", data={"username": username, "password": password}, headers=headers
+    )
+
+
+def test_sign_in_per_address_fires_at_ten(make_app):
+    client = make_app().test_client()
+    for n in range(10):
+        assert sign_in(client, f"user{n}@example.org").status_code == 400
+    refused = sign_in(client, "user99@example.org")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert refused.get_json()["code"] == 429
+
+
+def test_sign_in_per_username_counts_failures_for_known_and_unknown_alike(make_app, auth):
+    auth.citizen(email="known@example.org")
+    client = make_app(TRUSTED_PROXIES=1).test_client()
+    for username in ("known@example.org", "unknown@example.org"):
+        for n in range(10):
+            assert sign_in(client, username, address=f"10.0.{n}.1").status_code == 400
+        refused = sign_in(client, username, DEFAULT_PASSWORD, address="10.9.9.9")
+        assert refused.status_code == 429, username
+
+
+def test_a_throttle_resets_after_its_window(make_app):
+    client = make_app(RATELIMIT_SIGN_IN_PER_ADDRESS="3/second").test_client()
+    for n in range(3):
+        assert sign_in(client, f"r{n}@example.org").status_code == 400
+    assert sign_in(client, "r3@example.org").status_code == 429
+    time.sleep(1.1)
+    assert sign_in(client, "r4@example.org").status_code == 400
+
+
+def test_forgot_password_per_email(make_app):
+    client = make_app(TRUSTED_PROXIES=1).test_client()
+    for n in range(5):
+        response = client.post(
+            "/auth/password/forgot",
+            json={"email": "target@example.org"},
+            headers={"X-Forwarded-For": f"10.1.{n}.1"},
+        )
+        assert response.status_code == 202
+    again = client.post("/auth/password/forgot", json={"email": "TARGET@example.org"})
+    assert again.status_code == 429
+
+
+def test_forgot_password_per_address(make_app):
+    client = make_app().test_client()
+    for n in range(20):
+        response = client.post("/auth/password/forgot", json={"email": f"other{n}@example.org"})
+        assert response.status_code == 202
+    assert client.post("/auth/password/forgot", json={"email": "x@example.org"}).status_code == 429
+
+
+def test_registration_per_address(make_app):
+    client = make_app(RATELIMIT_REGISTER_PER_ADDRESS="2/hour").test_client()
+    assert client.post("/auth/register", json={}).status_code == 422
+    assert client.post("/auth/register", json={}).status_code == 422
+    assert client.post("/auth/register", json={}).status_code == 429
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(make_app):
+    client = make_app(RATELIMIT_SIGN_IN_PER_ADDRESS="2/minute").test_client()
+    for n in range(2):
+        sign_in(client, f"p{n}@example.org", address=f"10.2.{n}.1")
+    assert sign_in(client, "p3@example.org", address="10.2.9.1").status_code == 429
+
+
+def test_throttling_off_when_disabled(make_app):
+    client = make_app(RATELIMIT_ENABLED=False).test_client()
+    statuses = {sign_in(client, f"off{n}@example.org").status_code for n in range(12)}
+    assert statuses == {400}
+
+
+def test_unreachable_redis_fails_open(make_app, auth):
+    auth.citizen(email="open@example.org")
+    client = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0").test_client()
+    for _ in range(12):
+        assert sign_in(client, "open@example.org", DEFAULT_PASSWORD).status_code == 200
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI's Redis)")
+def test_two_instances_share_counts_through_redis(make_app):
+    shared = {
+        "RATELIMIT_STORAGE_URI": os.environ["REDIS_URL"],
+        "RATELIMIT_KEY_PREFIX": f"shared-{uuid.uuid4().hex}",
+    }
+    first, second = make_app(**shared).test_client(), make_app(**shared).test_client()
+    for n in range(5):
+        assert sign_in(first, f"a{n}@example.org").status_code == 400
+        assert sign_in(second, f"b{n}@example.org").status_code == 400
+    assert sign_in(first, "c@example.org").status_code == 429
+    assert sign_in(second, "d@example.org").status_code == 429

@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from backend.api import Api
+    from backend.audit.routes import blp as audit_blp
     from backend.auth import routes as auth_routes
     from backend.auth.routes import blp as auth_blp
     from backend.compat import register_aliases
@@ -62,7 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.users.routes import blp as users_blp
 
     api = Api(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
-    for blueprint in (health_blp, auth_blp, users_blp):
+    for blueprint in (health_blp, auth_blp, users_blp, audit_blp):
         api.register_blueprint(blueprint)
     register_aliases(app)
     init_throttling(app)

@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from backend.audit import services as audit
 from backend.auth import services
 from backend.extensions import db
 from backend.validation import Email, NationalId, Password, PhoneNumber, Text
@@ -52,6 +53,22 @@ def prune():
     click.echo(f"pruned {revocations} expired revocations and {codes} spent or expired codes")
 
 
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def verify_audit():
+    """Walk the audit chain; name the first row that breaks it (exit status 1)."""
+    checked, broken = audit.verify_chain()
+    if broken is None:
+        click.echo(f"audit chain intact: {checked} events")
+    elif broken == -1:
+        raise click.ClickException(f"audit chain broken: events after #{checked} were removed")
+    else:
+        raise click.ClickException(f"audit chain broken at event #{broken}")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(prune)

@@ -102,8 +102,13 @@ def clean_tables(app):
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
+            if connection.dialect.name == "postgresql":
+                # TRUNCATE is quick, and the audit trail's append-only trigger allows it.
+                names = ", ".join(table.name for table in db.metadata.sorted_tables)
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(db.metadata.sorted_tables):
+                    connection.execute(table.delete())
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from flask_smorest import abort
 from sqlalchemy import delete, or_, select
 
 from backend import clock, notify
+from backend.audit.services import record
 from backend.auth.codes import check_code, issue_code
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.policy import personal_problem
@@ -39,6 +40,8 @@ def register_citizen(
         verified=False,
     )
     db.session.add(user)
+    db.session.flush()  # a duplicate email or NID fails here, before anything is recorded
+    record("account.registered", actor_id=user.id, subject_id=user.id)
     db.session.commit()
     return user
 
@@ -77,10 +80,13 @@ def check_credentials(email: str, password: str) -> User | None:
     """The account for these credentials, or None; always costs one hash verification."""
     user = find_account(email)
     if not verify_password(user.password_hash if user else None, password):
+        record("sign_in.failed", subject_id=user.id if user else None)
+        db.session.commit()
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-        db.session.commit()
+    record("sign_in.succeeded", actor_id=user.id, subject_id=user.id)
+    db.session.commit()
     return user
 
 
@@ -95,6 +101,7 @@ def sign_out(user: User, claims: dict) -> None:
     expires_at = datetime.fromtimestamp(claims["exp"], UTC)
     if db.session.get(RevokedToken, claims["jti"]) is None:
         db.session.add(RevokedToken(jti=claims["jti"], user_id=user.id, expires_at=expires_at))
+    record("sign_out", actor_id=user.id, subject_id=user.id)
     db.session.commit()
 
 
@@ -117,13 +124,16 @@ def change_password(user: User, current_password: str, new_password: str, jti: s
     require_password(user, current_password)
     user.password_hash = hash_password(new_password)
     revoke_all_tokens(user, keep_jti=jti)
+    record("password.changed", actor_id=user.id, subject_id=user.id)
     db.session.commit()
 
 
 def request_password_reset(email: str) -> None:
     """Send a reset code to the account's email (and SMS to a verified phone), if it exists."""
     user = find_account(email)
+    record("password_reset.requested", subject_id=user.id if user else None)
     if user is None:
+        db.session.commit()
         return
     code = issue_code(user, CodePurpose.PASSWORD_RESET)
     db.session.commit()
@@ -152,12 +162,14 @@ def reset_password(email: str, code: str, new_password: str) -> None:
         abort(400, message="The code is wrong, used or has expired.")
     user.password_hash = hash_password(new_password)
     revoke_all_tokens(user)
+    record("password_reset.completed", actor_id=user.id, subject_id=user.id)
     db.session.commit()
 
 
 def request_contact_verification(user: User) -> None:
     """Send a verification code to the account's email and phone."""
     code = issue_code(user, CodePurpose.VERIFY_CONTACT)
+    record("verification.requested", actor_id=user.id, subject_id=user.id)
     db.session.commit()
     notify.send(
         email=user.email,
@@ -173,10 +185,11 @@ def confirm_contact(user: User, code: str) -> None:
         db.session.rollback()
         abort(400, message="The code is wrong, used or has expired.")
     user.verified = True
+    record("account.verified", actor_id=user.id, subject_id=user.id)
     db.session.commit()
 
 
-def close_account(user: User) -> None:
+def close_account(user: User, *, actor: User) -> None:
     """Close an account: no more sign-in, every token dies, contact details are erased.
 
     The person's name and national ID stay, with their vaccination records, because a health
@@ -189,6 +202,7 @@ def close_account(user: User) -> None:
     user.password_hash = "!closed"
     user.verified = False
     revoke_all_tokens(user)
+    record("account.closed", actor_id=actor.id, subject_id=user.id)
     db.session.commit()
 
 

@@ -71,7 +71,7 @@ def change_password(fields):
 def delete_me(fields):
     """Close the caller's account (vaccination records are kept by the registry)"""
     auth_services.require_password(g.current_user, fields["password"])
-    auth_services.close_account(g.current_user)
+    auth_services.close_account(g.current_user, actor=g.current_user)
 
 
 @blp.route("/<int(max=2147483647):user_id>")
@@ -90,7 +90,7 @@ def get_user(user_id):
 @blp.alt_response(404, response="NOT_FOUND")
 def update_user(changes, user_id):
     """Change an account's name, address, phone number or verified flag (admin)"""
-    return services.apply_changes(services.open_account(user_id), changes)
+    return services.apply_changes(services.open_account(user_id), changes, actor=g.current_user)
 
 
 @blp.route("/<int(max=2147483647):user_id>", methods=["DELETE"])
@@ -99,4 +99,4 @@ def update_user(changes, user_id):
 @blp.alt_response(404, response="NOT_FOUND")
 def delete_user(user_id):
     """Close an account (admin); its vaccination records are kept"""
-    auth_services.close_account(services.open_account(user_id))
+    auth_services.close_account(services.open_account(user_id), actor=g.current_user)

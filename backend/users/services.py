@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import abort
 from sqlalchemy import func, or_, select
 
+from backend.audit.services import record
 from backend.auth.services import require_password
 from backend.extensions import db
 from backend.models import User
@@ -46,14 +47,21 @@ def update_profile(user: User, changes: dict) -> User:
             )
         require_password(user, current_password)
         user.verified = False
-    return apply_changes(user, changes)
+    return apply_changes(user, changes, actor=user)
 
 
-def apply_changes(user: User, changes: dict) -> User:
+def apply_changes(user: User, changes: dict, *, actor: User) -> User:
+    """Set the given profile fields and record which ones changed (never their values)."""
     if "address" in changes:
         changes["address"] = changes["address"] or None  # an empty address clears it
     for field, value in changes.items():
         setattr(user, field, value)
+    record(
+        "account.updated",
+        actor_id=actor.id,
+        subject_id=user.id,
+        details={"fields": sorted(changes)},
+    )
     db.session.commit()
     return user
 

@@ -1,0 +1,1 @@
+"""The audit blueprint and the trail's append and verify operations."""

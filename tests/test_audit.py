@@ -1,0 +1,145 @@
+"""The audit trail: what is recorded, what never is, and the hash chain that shows tampering."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from backend.extensions import db
+from tests.conftest import DEFAULT_PASSWORD
+from tests.factories import registration
+from tests.outbox import body_of, code_in
+from tests.server import gunicorn, request
+
+
+def events(client, headers, **filters):
+    response = client.get("/audit", query_string={"page_size": 100, **filters}, headers=headers)
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_a_journey_is_recorded_without_secrets(client, auth, mailbox):
+    admin_id, admin = auth.admin()
+    body = registration(email="journey@example.org", nid="4455667788")
+    user_id = client.post("/auth/register", json=body).get_json()["id"]
+    client.post("/auth/token", data={"username": "journey@example.org", "password": "wrong one"})
+    token = auth.token("journey@example.org")
+    headers = {"Authorization": f"Bearer {token}"}
+    client.post("/auth/password/forgot", json={"email": "journey@example.org"})
+    code = code_in(body_of(mailbox.wait_for("journey@example.org")[-1]))
+    reset = {"email": "journey@example.org", "code": code, "new_password": "second passphrase"}
+    assert client.post("/auth/password/reset", json=reset).status_code == 204
+    headers = auth.headers("journey@example.org", "second passphrase")
+    change = {"current_password": "second passphrase", "new_password": "third passphrase"}
+    assert client.put("/users/me/password", json=change, headers=headers).status_code == 204
+    client.patch(f"/users/{user_id}", json={"verified": True}, headers=admin)
+    assert client.post("/auth/logout", headers=headers).status_code == 204
+    client.delete(f"/users/{user_id}", headers=admin)
+
+    trail = events(client, admin, subject_id=user_id)
+    assert [e["event"] for e in reversed(trail)] == [
+        "account.registered",
+        "sign_in.failed",
+        "sign_in.succeeded",
+        "password_reset.requested",
+        "password_reset.completed",
+        "sign_in.succeeded",
+        "password.changed",
+        "account.updated",
+        "sign_out",
+        "account.closed",
+    ]
+    assert trail[0]["actor_id"] == admin_id
+    assert all(e["client_address"] == "127.0.0.1" and e["request_id"] for e in trail)
+    dumped = json.dumps(events(client, admin))
+    for secret in (
+        DEFAULT_PASSWORD,
+        "second passphrase",
+        "third passphrase",
+        code,
+        token,
+        "4455667788",
+    ):
+        assert secret not in dumped
+
+
+def test_audit_is_for_admins_only(client, auth):
+    _, citizen = auth.citizen()
+    assert client.get("/audit", headers=citizen).status_code == 403
+
+
+def test_filters_by_event_actor_and_time(client, auth):
+    admin_id, admin = auth.admin()
+    auth.citizen(email="f@example.org")
+    auth.token("f@example.org")
+    assert {e["event"] for e in events(client, admin, event="sign_in.succeeded")} == {
+        "sign_in.succeeded"
+    }
+    assert all(e["actor_id"] == admin_id for e in events(client, admin, actor_id=admin_id))
+    assert events(client, admin, since=datetime.now(UTC).replace(year=2100).isoformat()) == []
+
+
+def verify(app):
+    return app.test_cli_runner().invoke(args=["audit", "verify"])
+
+
+def tamper(sql: str) -> None:
+    """Change the trail behind the app's back, as an attacker with database access would."""
+    with db.engine.begin() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        connection.execute(text(sql))
+        if postgres:
+            connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+
+
+def test_verify_names_the_first_altered_row(app, client, auth):
+    auth.citizen(email="v@example.org")
+    for _ in range(3):
+        client.post("/auth/token", data={"username": "v@example.org", "password": "nope nope"})
+    assert "intact: 4 events" in verify(app).output
+    with app.app_context():
+        second = db.session.execute(text("SELECT id FROM audit_events ORDER BY id")).all()[2].id
+        tamper(f"UPDATE audit_events SET client_address = '10.6.6.6' WHERE id = {second}")
+    result = verify(app)
+    assert result.exit_code == 1
+    assert f"broken at event #{second}" in result.output
+
+
+def test_verify_notices_removed_newest_rows(app, client, auth):
+    auth.citizen(email="w@example.org")
+    client.post("/auth/token", data={"username": "w@example.org", "password": "nope nope"})
+    with app.app_context():
+        tamper("DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)")
+    result = verify(app)
+    assert result.exit_code == 1 and "removed" in result.output
+
+
+def test_postgres_refuses_changes_to_the_trail(app, client, auth, postgres_url):
+    auth.citizen(email="x@example.org")
+    with app.app_context(), pytest.raises(DBAPIError, match="append-only"):
+        with db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM audit_events"))
+
+
+def test_concurrent_appends_keep_one_chain(app, auth, postgres_url):
+    auth.citizen(email="race@example.org")
+    form = b"username=race%40example.org&password=wrong+password"
+    with gunicorn(postgres_url, workers=4) as base:
+
+        def attempt(_):
+            return request(
+                "POST",
+                f"{base}/auth/token",
+                data=form,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )[0]
+
+        with ThreadPoolExecutor(16) as pool:
+            assert set(pool.map(attempt, range(32))) == {400}
+    result = verify(app)
+    assert "intact: 33 events" in result.output, result.output

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from backend import create_app
 from backend.extensions import db
 from tests.factories import make_user
+from tests.registry import Registry
 
 DEFAULT_PASSWORD = "correct horse battery"
 
@@ -116,3 +117,9 @@ class Auth:
 @pytest.fixture
 def auth(app, client):
     return Auth(app, client)
+
+
+@pytest.fixture
+def registry(app, client, auth):
+    """Helpers to register for doses and review them over HTTP."""
+    return Registry(app, client, auth)

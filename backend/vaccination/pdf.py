@@ -61,6 +61,7 @@ def certificate_pdf(vaccination: Vaccination, doses: list[Vaccination]) -> bytes
     pdf.set_title("Vaccination certificate")
     pdf.set_author(ISSUER)
     pdf.set_auto_page_break(False)
+    pdf.set_margins(15, 15)
     pdf.add_page()
     pdf.set_fill_color(*BRAND)
     pdf.rect(0, 0, 210, 34, style="F")
@@ -112,5 +113,6 @@ def certificate_pdf(vaccination: Vaccination, doses: list[Vaccination]) -> bytes
         "The QR code holds this certificate signed by the registry (a JWS, EdDSA). "
         "Check it at POST /certificates/verify, or offline with the public keys at "
         "/.well-known/jwks.json and the list at /certificates/revoked.",
+        align="L",
     )
     return bytes(pdf.output())

@@ -89,3 +89,9 @@ def test_citizens_get_403_on_center_admin_routes(client, auth, registry):
     assert client.post("/centers", json=body, headers=headers).status_code == 403
     assert client.patch(url, json={"active": False}, headers=headers).status_code == 403
     assert client.delete(url, headers=headers).status_code == 403
+
+
+def test_a_page_far_past_the_end_is_empty(client, registry):
+    registry.center()
+    response = client.get("/centers?page=1000000000000000000000")
+    assert response.status_code == 200 and response.get_json() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import abort
 from sqlalchemy import exists, func, or_, select
 
+from backend.api import page_of
 from backend.extensions import db
 from backend.models import Center, Vaccination, Vaccine
 from backend.models.center import city_key
@@ -70,10 +71,7 @@ def search_centers(
                 func.lower(Center.address).like(pattern, escape="\\"),
             )
         )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page_query = query.order_by(Center.name, Center.id).limit(page_size)
-    centers = db.session.scalars(page_query.offset((page - 1) * page_size))
-    return list(centers), total
+    return page_of(query.order_by(Center.name, Center.id), page, page_size)
 
 
 def cities() -> list[str]:

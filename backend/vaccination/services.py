@@ -9,6 +9,7 @@ from flask_smorest import abort
 from sqlalchemy import select, update
 
 from backend import clock
+from backend.api import page_of
 from backend.extensions import db
 from backend.models import Center, Status, User, Vaccination, Vaccine
 from backend.models.center import city_key
@@ -118,9 +119,7 @@ def search(filters: dict, page: int, page_size: int) -> tuple[list[Vaccination],
     if "date_to" in filters:
         end = datetime.combine(filters["date_to"], time.max, UTC)
         query = query.where(Vaccination.created_at <= end)
-    total = db.session.scalar(select(db.func.count()).select_from(query.subquery()))
-    page_query = query.order_by(*NEWEST_FIRST).limit(page_size).offset((page - 1) * page_size)
-    return list(db.session.scalars(page_query)), total
+    return page_of(query.order_by(*NEWEST_FIRST), page, page_size)
 
 
 def _move(vaccination: Vaccination, source: Status, target: Status, refusal: str, **values) -> bool:

@@ -11,6 +11,15 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
+
 ENVIRONMENTS = ("development", "testing", "production")
 MIN_SECRET_LENGTH = 32
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -59,6 +68,37 @@ def _instance_secret(instance_dir: Path, filename: str) -> str:
     return path.read_text().strip()
 
 
+def generate_signing_key() -> str:
+    """A new Ed25519 private key for signing certificates, as PKCS#8 PEM."""
+    key = Ed25519PrivateKey.generate()
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+
+def _instance_signing_key(instance_dir: Path) -> str:
+    """A development-only certificate signing key, generated once and kept under instance/."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "cert_signing_key.pem"
+    if not path.exists():
+        path.write_text(generate_signing_key())
+        path.chmod(0o600)
+    return path.read_text()
+
+
+def _signing_key(pem: str | None) -> str | None:
+    """The PEM as given (PaaS dashboards often turn newlines into '\\n'), checked to be Ed25519."""
+    if not pem or not pem.strip():
+        return None
+    pem = pem.strip().replace("\\n", "\n") + "\n"
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        key = None
+    if not isinstance(key, Ed25519PrivateKey):
+        # Never echo the value: it is a private key.
+        raise ConfigurationError("CERT_SIGNING_KEY is not an unencrypted Ed25519 private key (PEM)")
+    return pem
+
+
 def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
     """Build the Flask config for APP_ENV from `environ` (default: the process environment)."""
     environ = os.environ if environ is None else environ
@@ -70,12 +110,15 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
     # The prototype called these URL and SECRET_TOKEN; both are still read as fallbacks.
     database_url = normalise_database_url(environ.get("DATABASE_URL") or environ.get("URL"))
     secret_key = environ.get("SECRET_KEY") or environ.get("SECRET_TOKEN") or None
+    signing_key = _signing_key(environ.get("CERT_SIGNING_KEY"))
     if app_env == "testing":
         database_url = normalise_database_url(environ.get("TEST_DATABASE_URL")) or "sqlite://"
         secret_key = secret_key or "testing-only-secret-key-0123456789abcdef"
+        signing_key = signing_key or generate_signing_key()
     elif app_env == "development":
         database_url = database_url or f"sqlite:///{instance_dir / 'vaccination.sqlite3'}"
         secret_key = secret_key or _instance_secret(instance_dir, "secret_key")
+        signing_key = signing_key or _instance_signing_key(instance_dir)
 
     redis_url = environ.get("REDIS_URL") or None
     config = {
@@ -92,6 +135,10 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
             if origin.strip()
         ],
         "DEFAULT_PHONE_REGION": environ.get("DEFAULT_PHONE_REGION", "BD").strip().upper(),
+        # Ed25519 private key (PEM) that signs vaccination certificates.
+        "CERT_SIGNING_KEY": signing_key,
+        # When true, only accounts marked verified may register for vaccination.
+        "REQUIRE_VERIFIED": _flag(environ.get("REQUIRE_VERIFIED")),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Delivery of one-time codes: SMTP (the usual Flask names) and an SMS webhook.
         "MAIL_SERVER": environ.get("MAIL_SERVER") or None,
@@ -148,3 +195,5 @@ def check_production(config: Mapping) -> None:
         raise ConfigurationError(f"SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters")
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         raise ConfigurationError("DATABASE_URL is not set")
+    if not config.get("CERT_SIGNING_KEY"):
+        raise ConfigurationError("CERT_SIGNING_KEY is not set")

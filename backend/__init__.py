@@ -61,9 +61,21 @@ def register_blueprints(app: Flask) -> None:
     from backend.middleware import init_middleware
     from backend.throttling import init_throttling
     from backend.users.routes import blp as users_blp
+    from backend.vaccination.catalogue_routes import blp as catalogue_blp
+    from backend.vaccination.certificate_routes import blp as certificates_blp
+    from backend.vaccination.routes import blp as vaccinations_blp
 
     api = Api(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
-    for blueprint in (health_blp, auth_blp, users_blp, audit_blp):
+    blueprints = (
+        health_blp,
+        auth_blp,
+        users_blp,
+        catalogue_blp,
+        vaccinations_blp,
+        certificates_blp,
+        audit_blp,
+    )
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
     register_aliases(app)
     init_throttling(app)

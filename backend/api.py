@@ -7,9 +7,11 @@ from functools import wraps
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
+from sqlalchemy import Select, func, select
 
 from backend.auth.tokens import authenticate
 from backend.errors import error_body
+from backend.extensions import db
 from backend.models import Role
 
 BEARER_SECURITY = [{"bearerAuth": []}, {"oauth2": []}]
@@ -51,3 +53,16 @@ class Blueprint(SmorestBlueprint):
     def admin_required(self, func):
         """Require a signed-in admin."""
         return self.login_required(func, role=Role.ADMIN)
+
+
+def page_of(query: Select, page: int, page_size: int) -> tuple[list, int]:
+    """One page of `query`'s rows (in its order) and the total; pages past the end are empty.
+
+    Checking the offset against the total first also keeps an absurd `page` (flask-smorest
+    bounds only its minimum) from overflowing the database's OFFSET into a 500.
+    """
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    offset = (page - 1) * page_size
+    if offset >= total:
+        return [], total
+    return list(db.session.scalars(query.limit(page_size).offset(offset))), total

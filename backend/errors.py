@@ -13,11 +13,20 @@ from backend.extensions import db
 
 log = logging.getLogger(__name__)
 
-# Constraint names (see NAMING_CONVENTION) to the field a client should change.
+# Constraint names (see NAMING_CONVENTION) to the field a client should change, if any.
 UNIQUE_FIELDS = {
     "uq_users_email": ("email", "An account with this email already exists."),
     "uq_users_nid": ("nid", "An account with this national ID already exists."),
+    "uq_vaccines_name": ("name", "A vaccine with this name already exists."),
+    # Races, not fields: no field for the client to change (None omits `errors`).
+    "uq_vaccinations_one_pending": (
+        None,
+        "You already have a pending registration; cancel it or wait for its review.",
+    ),
+    "uq_certificates_vaccination_id": (None, "This vaccination already has a certificate."),
 }
+# SQLite names the columns, not the index, when a partial unique index is violated.
+INDEX_COLUMNS = {"uq_vaccinations_one_pending": "vaccinations.user_id"}
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 
@@ -42,7 +51,8 @@ def conflict_for(error: IntegrityError) -> tuple[str | None, str]:
     text = str(error.orig)
     for name, (field, message) in UNIQUE_FIELDS.items():
         table, column = name.removeprefix("uq_").split("_", 1)
-        if constraint == name or f"{table}.{column}" in text:
+        columns = INDEX_COLUMNS.get(name, f"{table}.{column}")
+        if constraint == name or columns in text:
             return field, message
     return None, "The request conflicts with the current state of the resource."
 

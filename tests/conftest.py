@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+from functools import cache
+from pathlib import Path
 
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -12,6 +16,7 @@ from backend import create_app, notify
 from backend.extensions import db
 from tests.factories import make_user
 from tests.outbox import SmsInbox, start_smtp
+from tests.registry import Registry
 
 DEFAULT_PASSWORD = "correct horse battery"
 
@@ -96,6 +101,15 @@ def reset_schema() -> None:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+@cache
+def seeded_rows() -> dict[str, list[dict]]:
+    """Rows the data migrations seed, read from the migrations themselves (their one source)."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
+    vaccination = ScriptDirectory.from_config(config).get_revision("0004").module
+    return {"vaccines": vaccination.SEED_VACCINES}
+
+
 @pytest.fixture(autouse=True)
 def clean_tables(app):
     yield
@@ -109,6 +123,8 @@ def clean_tables(app):
             else:
                 for table in reversed(db.metadata.sorted_tables):
                     connection.execute(table.delete())
+            for name, rows in seeded_rows().items():
+                connection.execute(db.metadata.tables[name].insert(), rows)
 
 
 @pytest.fixture
@@ -150,3 +166,9 @@ class Auth:
 @pytest.fixture
 def auth(app, client):
     return Auth(app, client)
+
+
+@pytest.fixture
+def registry(app, client, auth):
+    """Helpers to register for doses and review them over HTTP."""
+    return Registry(app, client, auth)

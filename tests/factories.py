@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+from sqlalchemy import select
+
 from backend.auth.passwords import hash_password
 from backend.extensions import db
-from backend.models import User
+from backend.models import Center, User, Vaccine
 
 _sequence = itertools.count(1)
 DEFAULT_PASSWORD = "correct horse battery"
@@ -41,3 +43,18 @@ def registration(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def make_center(**fields) -> Center:
+    n = next(_sequence)
+    values = {"name": f"Center {n}", "city": "Dhaka", "address": f"{n} Hospital Road"}
+    values.update(fields)
+    center = Center(**values)
+    db.session.add(center)
+    db.session.commit()
+    return center
+
+
+def vaccine_id(name: str = "Pfizer") -> int:
+    """The id of a vaccine the migration seeds (ids differ between runs, names do not)."""
+    return db.session.scalar(select(Vaccine.id).where(Vaccine.name == name))

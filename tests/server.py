@@ -13,7 +13,10 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from config import generate_signing_key
+
 ROOT = Path(__file__).resolve().parent.parent
+CERT_SIGNING_KEY = generate_signing_key()
 
 
 def free_port() -> int:
@@ -31,6 +34,7 @@ def gunicorn(database_url: str, *, workers: int = 4, **environ):
         "APP_ENV": "production",
         "SECRET_KEY": "gunicorn-test-secret-key-0123456789abcdef",
         "DATABASE_URL": database_url,
+        "CERT_SIGNING_KEY": CERT_SIGNING_KEY,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),

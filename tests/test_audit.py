@@ -143,3 +143,27 @@ def test_concurrent_appends_keep_one_chain(app, auth, postgres_url):
             assert set(pool.map(attempt, range(32))) == {400}
     result = verify(app)
     assert "intact: 33 events" in result.output, result.output
+
+
+def test_registry_events_are_recorded(client, registry):
+    approved, _ = registry.approved()
+    rejected, _ = registry.pending()
+    registry.review(rejected, "reject", reason="Wrong center")
+    cancelled, owner = registry.pending()
+    client.delete(f"/vaccinations/{cancelled}", headers=owner)
+    registry.review(approved, "revoke", reason="Entered in error")
+    recorded = [
+        (e["event"], e["subject_id"])
+        for e in events(client, registry.officer)
+        if e["subject_type"] == "vaccination"
+    ]
+    assert set(recorded) == {
+        ("vaccination.registered", approved),
+        ("vaccination.approved", approved),
+        ("certificate.issued", approved),
+        ("certificate.revoked", approved),
+        ("vaccination.registered", rejected),
+        ("vaccination.rejected", rejected),
+        ("vaccination.registered", cancelled),
+        ("vaccination.cancelled", cancelled),
+    }

@@ -3,9 +3,10 @@
 import pytest
 
 from backend import create_app
-from config import ConfigurationError, load_config
+from config import ConfigurationError, generate_signing_key, load_config
 
 STRONG = "s" * 40
+SIGNING_KEY = generate_signing_key()
 
 
 def test_production_without_secret_key_refuses_to_start():
@@ -35,13 +36,25 @@ def test_refusal_is_one_line_naming_the_reason(monkeypatch):
 @pytest.mark.parametrize("scheme", ["postgres://", "postgresql://"])
 def test_postgres_urls_use_psycopg2(scheme):
     config = load_config(
-        {"APP_ENV": "production", "SECRET_KEY": STRONG, "DATABASE_URL": f"{scheme}u@h/db"}
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": STRONG,
+            "DATABASE_URL": f"{scheme}u@h/db",
+            "CERT_SIGNING_KEY": SIGNING_KEY,
+        }
     )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://u@h/db"
 
 
 def test_prototype_variable_names_are_read():
-    config = load_config({"APP_ENV": "production", "SECRET_TOKEN": STRONG, "URL": "sqlite://"})
+    config = load_config(
+        {
+            "APP_ENV": "production",
+            "SECRET_TOKEN": STRONG,
+            "URL": "sqlite://",
+            "CERT_SIGNING_KEY": SIGNING_KEY,
+        }
+    )
     assert config["SECRET_KEY"] == STRONG
     assert config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
 
@@ -52,6 +65,36 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
     assert len(first["SECRET_KEY"]) >= 32
     assert first["SECRET_KEY"] == second["SECRET_KEY"]
     assert first["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_production_without_certificate_signing_key_refuses_to_start():
+    with pytest.raises(ConfigurationError, match="CERT_SIGNING_KEY is not set"):
+        load_config({"APP_ENV": "production", "SECRET_KEY": STRONG, "DATABASE_URL": "sqlite://"})
+
+
+def test_a_signing_key_that_is_not_ed25519_is_refused_without_echoing_it():
+    with pytest.raises(ConfigurationError, match="not an unencrypted Ed25519") as refused:
+        load_config({"APP_ENV": "testing", "CERT_SIGNING_KEY": "not-a-key-SECRETVALUE"})
+    assert "SECRETVALUE" not in str(refused.value)
+
+
+def test_signing_key_with_escaped_newlines_is_accepted():
+    escaped = SIGNING_KEY.strip().replace("\n", "\\n")
+    config = load_config({"APP_ENV": "testing", "CERT_SIGNING_KEY": escaped})
+    assert config["CERT_SIGNING_KEY"] == SIGNING_KEY
+
+
+def test_development_generates_a_signing_key_once_and_keeps_it(tmp_path):
+    environ = {"APP_ENV": "development", "INSTANCE_PATH": str(tmp_path)}
+    first, second = load_config(environ), load_config(environ)
+    assert first["CERT_SIGNING_KEY"].startswith("-----BEGIN PRIVATE KEY-----")
+    assert first["CERT_SIGNING_KEY"] == second["CERT_SIGNING_KEY"]
+    assert (tmp_path / "cert_signing_key.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_require_verified_defaults_to_off_and_reads_the_environment():
+    assert load_config({"APP_ENV": "testing"})["REQUIRE_VERIFIED"] is False
+    assert load_config({"APP_ENV": "testing", "REQUIRE_VERIFIED": "true"})["REQUIRE_VERIFIED"]
 
 
 def test_token_lifetime_comes_from_the_environment():

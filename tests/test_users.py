@@ -91,3 +91,10 @@ def test_create_admin_command_makes_an_admin_who_can_sign_in(app, client):
         ]
     )
     assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_a_page_far_past_the_end_is_empty_not_an_error(client, auth):
+    _, headers = auth.admin()
+    response = client.get("/users?page=1000000000000000000000", headers=headers)
+    assert response.status_code == 200
+    assert response.get_json() == []

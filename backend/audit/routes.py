@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from backend.api import Blueprint
+from backend.api import Blueprint, page_of
 from backend.audit.schemas import AuditEventSchema, AuditQuerySchema
-from backend.extensions import db
 from backend.models.audit import AuditEvent
 
 blp = Blueprint("audit", __name__, url_prefix="/audit", description="Audit trail")
@@ -25,10 +24,8 @@ def list_events(filters, pagination_parameters):
             query = query.where(getattr(AuditEvent, name) == filters[name])
     if "since" in filters:
         query = query.where(AuditEvent.created_at >= filters["since"])
-    pagination_parameters.item_count = db.session.scalar(
-        select(func.count()).select_from(query.subquery())
-    )
     page = pagination_parameters
-    return db.session.scalars(
-        query.order_by(AuditEvent.id.desc()).limit(page.page_size).offset(page.first_item)
-    ).all()
+    events, page.item_count = page_of(
+        query.order_by(AuditEvent.id.desc()), page.page, page.page_size
+    )
+    return events

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.clock import utcnow
+from backend import clock
 from backend.extensions import db
 from backend.models.types import UTCDateTime
 
@@ -23,7 +23,9 @@ class AuditEvent(db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=lambda: clock.utcnow(), index=True
+    )
     event: Mapped[str] = mapped_column(String(64))
     # Plain ids, no foreign keys: the trail outlives whatever it mentions.
     actor_id: Mapped[int | None] = mapped_column(Integer)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.clock import utcnow
+from backend import clock
 from backend.extensions import db
 from backend.models.types import UTCDateTime
 
@@ -42,8 +42,10 @@ class User(db.Model):
     kept_jti: Mapped[str | None] = mapped_column(String(64))
     # Closed accounts are kept (their vaccination records belong to the registry), never shown.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.utcnow())
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=lambda: clock.utcnow(), onupdate=lambda: clock.utcnow()
+    )
 
     @property
     def is_admin(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import abort
 from sqlalchemy import func, or_, select
 
+from backend.api import page_of
 from backend.audit.services import record
 from backend.auth.services import require_password
 from backend.extensions import db
@@ -28,11 +29,7 @@ def search(q: str | None, page: int, page_size: int) -> tuple[list[User], int]:
                 User.nid.like(pattern, escape="\\"),
             )
         )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    users = db.session.scalars(
-        query.order_by(User.id).limit(page_size).offset((page - 1) * page_size)
-    ).all()
-    return list(users), total
+    return page_of(query.order_by(User.id), page, page_size)
 
 
 def update_profile(user: User, changes: dict) -> User:

@@ -1,0 +1,100 @@
+"""Registrations for a vaccine dose, and the admin review that approves or rejects them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend import clock
+from backend.extensions import db
+from backend.models.center import Center
+from backend.models.types import UTCDateTime
+from backend.models.user import User
+from backend.models.vaccine import Vaccine
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    # An approved record entered in error; its certificate is revoked and it no longer counts.
+    REVOKED = "revoked"
+
+
+PENDING_ONLY = text("status = 'pending'")
+
+
+class Vaccination(db.Model):
+    __tablename__ = "vaccinations"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'approved', 'rejected', 'cancelled', 'revoked')", name="status"
+        ),
+        CheckConstraint("dose_number >= 1", name="dose_number"),
+        # At most one open registration per account, settled by the database under races.
+        Index(
+            "uq_vaccinations_one_pending",
+            "user_id",
+            unique=True,
+            sqlite_where=PENDING_ONLY,
+            postgresql_where=PENDING_ONLY,
+        ),
+        # The admin list: newest first, by status, by center, or neither; the owner's list.
+        Index("ix_vaccinations_status_created_at", "status", "created_at"),
+        Index("ix_vaccinations_center_id_created_at", "center_id", "created_at"),
+        Index("ix_vaccinations_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # RESTRICT: records outlive nothing silently; accounts are soft-deleted, never cascaded.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    vaccine_id: Mapped[int] = mapped_column(
+        ForeignKey("vaccines.id", ondelete="RESTRICT"), index=True
+    )
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="RESTRICT"))
+    dose_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=Status.PENDING)
+    preferred_date: Mapped[date | None] = mapped_column(Date)
+    vaccination_date: Mapped[date | None] = mapped_column(Date)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=lambda: clock.utcnow(), index=True
+    )
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    vaccine: Mapped[Vaccine] = relationship()
+    center: Mapped[Center] = relationship()
+    certificate: Mapped[Certificate | None] = relationship(back_populates="vaccination")
+
+    def __repr__(self) -> str:
+        return f"<Vaccination {self.id} {self.status} dose={self.dose_number}>"
+
+
+class Certificate(db.Model):
+    """The signed proof of one approved dose; revoked when the record was entered in error."""
+
+    __tablename__ = "certificates"
+
+    # Public, random, printed on the PDF and carried in the token.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Unique: one certificate per vaccination, whatever races the approvals run.
+    vaccination_id: Mapped[int] = mapped_column(
+        ForeignKey("vaccinations.id", ondelete="RESTRICT"), unique=True
+    )
+    token: Mapped[str] = mapped_column(String(4000))
+    key_id: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    revoke_reason: Mapped[str | None] = mapped_column(String(500))
+
+    vaccination: Mapped[Vaccination] = relationship(back_populates="certificate")
+
+    def __repr__(self) -> str:
+        return f"<Certificate {self.id} revoked={self.revoked_at is not None}>"

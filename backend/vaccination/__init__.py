@@ -1,0 +1,1 @@
+"""Vaccination: the vaccine catalogue, centers, registrations, review and signed certificates."""

@@ -1,0 +1,93 @@
+"""The vaccine catalogue and the centers: lookups, searches and the rules for removing them."""
+
+from __future__ import annotations
+
+from flask_smorest import abort
+from sqlalchemy import exists, func, or_, select
+
+from backend.api import page_of
+from backend.extensions import db
+from backend.models import Center, Vaccination, Vaccine
+from backend.models.center import city_key
+
+
+def vaccines() -> list[Vaccine]:
+    """Every vaccine, by name."""
+    return list(db.session.scalars(select(Vaccine).order_by(Vaccine.name)))
+
+
+def get_vaccine(vaccine_id: int) -> Vaccine:
+    """The vaccine, or 404."""
+    vaccine = db.session.get(Vaccine, vaccine_id)
+    if vaccine is None:
+        abort(404, message="No such vaccine.")
+    return vaccine
+
+
+def save(record: Vaccine | Center, fields: dict) -> Vaccine | Center:
+    """Set `fields` on a new or existing vaccine or center and commit (duplicates are a 409)."""
+    for name, value in fields.items():
+        setattr(record, name, value)
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+def delete_vaccine(vaccine: Vaccine) -> None:
+    """Remove a vaccine no registration uses; 409 otherwise."""
+    if db.session.scalar(select(exists().where(Vaccination.vaccine_id == vaccine.id))):
+        abort(409, message="Registrations use this vaccine; it cannot be deleted.")
+    db.session.delete(vaccine)
+    db.session.commit()
+
+
+def get_center(center_id: int) -> Center:
+    """The center, or 404."""
+    center = db.session.get(Center, center_id)
+    if center is None:
+        abort(404, message="No such center.")
+    return center
+
+
+def _contains(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_centers(
+    city: str | None, q: str | None, include_inactive: bool, page: int, page_size: int
+) -> tuple[list[Center], int]:
+    """One page of centers in `city` whose name or address contains `q`, by name; and the total."""
+    query = select(Center)
+    if not include_inactive:
+        query = query.where(Center.active.is_(True))
+    if city:
+        query = query.where(Center.city_key == city_key(city))
+    if q:
+        pattern = _contains(q)
+        query = query.where(
+            or_(
+                func.lower(Center.name).like(pattern, escape="\\"),
+                func.lower(Center.address).like(pattern, escape="\\"),
+            )
+        )
+    return page_of(query.order_by(Center.name, Center.id), page, page_size)
+
+
+def cities() -> list[str]:
+    """The distinct cities with an active center, each once whatever its letter case."""
+    rows = db.session.execute(
+        select(func.min(Center.city))
+        .where(Center.active.is_(True))
+        .group_by(Center.city_key)
+        .order_by(Center.city_key)
+    )
+    return [city for (city,) in rows]
+
+
+def delete_center(center: Center) -> None:
+    """Remove a center no registration uses; 409 otherwise (deactivate it instead)."""
+    if db.session.scalar(select(exists().where(Vaccination.center_id == center.id))):
+        abort(409, message="Registrations use this center; deactivate it instead.")
+    db.session.delete(center)
+    db.session.commit()

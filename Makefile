@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format migrate bench clean
+.PHONY: run test lint format migrate soak compose-env clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ format: $(BIN)/activate
 ## make migrate: generate a migration after a model change (review it before committing)
 migrate: $(BIN)/activate
 	APP_ENV=development $(BIN)/flask db migrate
+
+## make soak: a bounded mixed workload on a multi-worker gunicorn, then a database audit
+soak: $(BIN)/activate
+	$(BIN)/python scripts/soak.py
+
+## make compose-env: secrets for the local docker-compose stack (docker compose up --build)
+compose-env: $(BIN)/activate
+	$(BIN)/python scripts/compose_env.py .env.compose
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,21 +1,52 @@
-"""gunicorn settings (read by gunicorn itself from the working directory), from the PaaS env."""
+"""gunicorn settings (gunicorn reads this file from the working directory by itself).
+
+Everything a PaaS sets comes from the environment: PORT, WEB_CONCURRENCY.
+"""
 
 import os
+import shutil
+import tempfile
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
 # Requests in flight when SIGTERM arrives get this long to finish.
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 keepalive = 5
-# The app logs requests itself; gunicorn's access log would repeat them.
+# Recycle workers now and then (jittered so they do not all restart at once).
+max_requests = int(os.environ.get("MAX_REQUESTS", "10000"))
+max_requests_jitter = max_requests // 10
+# The app writes one JSON line per request itself; gunicorn's access log would repeat it.
 accesslog = None
 errorlog = "-"
 # gunicorn answers headers over its limits with its own HTML 400 before the app sees them.
 # Raise the per-field limit well past the app's own 8 KiB Authorization limit, so the app
-# answers (a JSON 401); beyond 64 KiB gunicorn still cuts the connection short.
+# answers (a JSON 401); beyond 64 KiB gunicorn still refuses on its own.
 limit_request_line = 8190
 limit_request_field_size = 64 * 1024
+
+# Prometheus metrics are kept in files shared by the workers (prometheus_client's
+# multiprocess mode). Set here, in the master, so every worker inherits it.
+metrics_dir = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    os.path.join(tempfile.gettempdir(), f"vaccination-metrics-{os.getpid()}"),
+)
+
+
+def on_starting(server):
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+
+
+def post_fork(server, worker):
+    """With --preload the app (and its connection pool) was built before the fork: start clean."""
+    if server.cfg.preload_app:
+        from backend.extensions import db
+
+        app = server.app.wsgi()
+        with app.app_context():
+            db.engine.dispose(close=False)
 
 
 def worker_exit(server, worker):
@@ -23,3 +54,9 @@ def worker_exit(server, worker):
     from backend import notify
 
     notify.drain()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, metrics_dir)

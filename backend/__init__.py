@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from flask import Flask, send_from_directory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from backend.observability import configure_logging
 from config import load_config
 
 
@@ -18,20 +18,12 @@ def create_app(config: Mapping | None = None) -> Flask:
     """Build the app from the environment; `config` overrides settings (tests use it)."""
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(load_config(**dict(config or {})))
-    configure_logging()
+    configure_logging(app.config["LOG_FORMAT"])
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
-
-
-def configure_logging() -> None:
-    """Log INFO and above to stderr unless the host process (gunicorn, pytest) already does."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
 
 
 def register_extensions(app: Flask) -> None:
@@ -59,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.compat import register_aliases
     from backend.health import blp as health_blp
     from backend.middleware import init_middleware
+    from backend.observability import init_observability
     from backend.throttling import init_throttling
     from backend.users.routes import blp as users_blp
     from backend.vaccination.catalogue_routes import blp as catalogue_blp
@@ -79,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
     register_aliases(app)
     init_throttling(app)
+    init_observability(app)
     init_middleware(
         app,
         form_views={

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -25,9 +26,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Server(str):
+    """The base URL of a running server (so f"{server}/path" works), with its process."""
+
+    process: subprocess.Popen
+
+
 @contextmanager
 def gunicorn(database_url: str, *, workers: int = 4, **environ):
-    """Serve wsgi:app with the production configuration; yields the base URL."""
+    """Serve wsgi:app with the production configuration; yields the Server (its base URL)."""
     port = free_port()
     env = {
         **os.environ,
@@ -42,16 +49,19 @@ def gunicorn(database_url: str, *, workers: int = 4, **environ):
         "RATELIMIT_ENABLED": "false",
         **environ,
     }
+    # Logs go to a file: a pipe nobody reads fills up and blocks the workers.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = Server(f"http://127.0.0.1:{port}")
+    base.process = process
     try:
-        _wait_until_up(base, process)
+        _wait_until_up(base, process, log)
         yield base
     finally:
         process.terminate()
@@ -60,14 +70,15 @@ def gunicorn(database_url: str, *, workers: int = 4, **environ):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        process.stderr.close()
+        log.close()
 
 
-def _wait_until_up(base: str, process: subprocess.Popen) -> None:
+def _wait_until_up(base: str, process: subprocess.Popen, log) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"gunicorn exited: {log.read().decode()[-2000:]}")
         try:
             with urllib.request.urlopen(f"{base}/health", timeout=1):
                 return

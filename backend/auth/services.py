@@ -18,6 +18,16 @@ from backend.models import CodePurpose, OneTimeCode, RevokedToken, Role, User
 CODE_SENT = "If an account exists for this email, a code has been sent to it."
 
 
+def create_account(*, password: str, role: Role, **fields) -> User:
+    """Create an account; duplicates are settled by the unique constraints (409)."""
+    user = User(password_hash=hash_password(password), role_id=role, **fields)
+    db.session.add(user)
+    db.session.flush()  # a duplicate email or NID fails here, before anything is recorded
+    record("account.registered", actor_id=user.id, subject_id=user.id)
+    db.session.commit()
+    return user
+
+
 def register_citizen(
     *,
     name: str,
@@ -28,45 +38,22 @@ def register_citizen(
     address: str | None = None,
     **_ignored,
 ) -> User:
-    """Create a citizen account; duplicates are settled by the unique constraints (409)."""
-    user = User(
+    """A citizen's own account, unverified until a code confirms its contact details."""
+    return create_account(
         name=name,
         email=email,
-        password_hash=hash_password(password),
-        role_id=Role.CITIZEN,
+        password=password,
+        role=Role.CITIZEN,
         nid=nid,
         phone_number=phone_number,
         address=address or None,
         verified=False,
     )
-    db.session.add(user)
-    db.session.flush()  # a duplicate email or NID fails here, before anything is recorded
-    record("account.registered", actor_id=user.id, subject_id=user.id)
-    db.session.commit()
-    return user
 
 
-def create_admin(
-    *,
-    name: str,
-    email: str,
-    password: str,
-    nid: str | None = None,
-    phone_number: str | None = None,
-) -> User:
-    """Create a health-officer (admin) account, as the command line does."""
-    user = User(
-        name=name,
-        email=email,
-        password_hash=hash_password(password),
-        role_id=Role.ADMIN,
-        nid=nid,
-        phone_number=phone_number,
-        verified=True,
-    )
-    db.session.add(user)
-    db.session.commit()
-    return user
+def create_admin(**fields) -> User:
+    """A health-officer (admin) account, as the command line creates it."""
+    return create_account(role=Role.ADMIN, verified=True, **fields)
 
 
 def find_account(email: str) -> User | None:

@@ -8,6 +8,7 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
 from sqlalchemy import Select, func, select
+from werkzeug.routing import BaseConverter
 
 from backend.auth.tokens import authenticate
 from backend.errors import error_body
@@ -15,9 +16,46 @@ from backend.extensions import db
 from backend.models import Role
 
 BEARER_SECURITY = [{"bearerAuth": []}, {"oauth2": []}]
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id must not reach the database
+
+
+def _digits_up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..limit (leading zeros aside)."""
+    text = str(limit)
+    shorter = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    lowest = [1 if i == 0 and len(text) > 1 else 0 for i in range(len(text))]
+    same_length = [  # the limit's first i digits, then a smaller digit, then any digits
+        f"{text[:i]}[{lowest[i]}-{int(digit) - 1}]\\d{{{len(text) - i - 1}}}"
+        for i, digit in enumerate(text)
+        if int(digit) > lowest[i]
+    ]
+    return "0*(?:" + "|".join([*shorter, *same_length, text]) + ")"
+
+
+class IdConverter(BaseConverter):
+    """`<id:name>`: a row id. Larger numbers do not match the route at all, so they are a 404
+    for every method (werkzeug's `int(max=...)` rejects them after matching: a 405 when the
+    path has other methods)."""
+
+    regex = _digits_up_to(MAX_ID)
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+    @staticmethod
+    def openapi_schema(converter) -> dict:
+        return {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 
 
 class Api(SmorestApi):
+    def init_app(self, app, *, spec_kwargs=None):
+        app.url_map.converters["id"] = IdConverter
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        self.register_converter(IdConverter, IdConverter.openapi_schema)
+
     def handle_http_exception(self, error):
         """Every HTTP error as JSON in one shape, keeping the exception's own headers."""
         return error_body(error)

@@ -17,6 +17,8 @@ from backend.models import Role
 
 BEARER_SECURITY = [{"bearerAuth": []}, {"oauth2": []}]
 MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id must not reach the database
+BODY_METHODS = {"post", "put", "patch", "delete"}
+NON_BODY_LOCATIONS = {"query", "path", "headers", "cookies"}
 
 
 def _digits_up_to(limit: int) -> str:
@@ -69,6 +71,26 @@ class Blueprint(SmorestBlueprint):
         **SmorestBlueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
         "json_or_form": "application/json",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Before flask-smorest turns the collected responses into the operation's document.
+        self._prepare_doc_cbks.insert(0, self._document_request_hygiene)
+
+    @staticmethod
+    def _document_request_hygiene(doc, doc_info, *, method, **kwargs):
+        """List the answers backend.middleware and the body parser give on any route: 422 for
+        unstorable text (any query string), 413 and 415 for bodies, 400 for malformed JSON."""
+        responses = doc_info.setdefault("response", {}).setdefault("responses", {})
+        statuses = {422: "UNPROCESSABLE_ENTITY"}
+        if method in BODY_METHODS:
+            statuses |= {413: "REQUEST_ENTITY_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+        arguments = doc_info.get("arguments", {}).get("parameters", [])
+        if any(argument.get("in") not in NON_BODY_LOCATIONS for argument in arguments):
+            statuses[400] = "BAD_REQUEST"
+        for status, name in statuses.items():
+            responses.setdefault(status, [name])
+        return doc
 
     def login_required(self, func=None, *, role: Role | None = None):
         """Require a valid bearer token (and `role`, when given); document bearer auth + 401/403."""

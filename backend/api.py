@@ -8,6 +8,7 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
 from sqlalchemy import Select, func, select
+from werkzeug.routing import BaseConverter
 
 from backend.auth.tokens import authenticate
 from backend.errors import error_body
@@ -15,9 +16,48 @@ from backend.extensions import db
 from backend.models import Role
 
 BEARER_SECURITY = [{"bearerAuth": []}, {"oauth2": []}]
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id must not reach the database
+BODY_METHODS = {"post", "put", "patch", "delete"}
+NON_BODY_LOCATIONS = {"query", "path", "headers", "cookies"}
+
+
+def _digits_up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..limit (leading zeros aside)."""
+    text = str(limit)
+    shorter = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    lowest = [1 if i == 0 and len(text) > 1 else 0 for i in range(len(text))]
+    same_length = [  # the limit's first i digits, then a smaller digit, then any digits
+        f"{text[:i]}[{lowest[i]}-{int(digit) - 1}]\\d{{{len(text) - i - 1}}}"
+        for i, digit in enumerate(text)
+        if int(digit) > lowest[i]
+    ]
+    return "0*(?:" + "|".join([*shorter, *same_length, text]) + ")"
+
+
+class IdConverter(BaseConverter):
+    """`<id:name>`: a row id. Larger numbers do not match the route at all, so they are a 404
+    for every method (werkzeug's `int(max=...)` rejects them after matching: a 405 when the
+    path has other methods)."""
+
+    regex = _digits_up_to(MAX_ID)
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+    @staticmethod
+    def openapi_schema(converter) -> dict:
+        return {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 
 
 class Api(SmorestApi):
+    def init_app(self, app, *, spec_kwargs=None):
+        app.url_map.converters["id"] = IdConverter
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        self.register_converter(IdConverter, IdConverter.openapi_schema)
+
     def handle_http_exception(self, error):
         """Every HTTP error as JSON in one shape, keeping the exception's own headers."""
         return error_body(error)
@@ -31,6 +71,26 @@ class Blueprint(SmorestBlueprint):
         **SmorestBlueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
         "json_or_form": "application/json",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Before flask-smorest turns the collected responses into the operation's document.
+        self._prepare_doc_cbks.insert(0, self._document_request_hygiene)
+
+    @staticmethod
+    def _document_request_hygiene(doc, doc_info, *, method, **kwargs):
+        """List the answers backend.middleware and the body parser give on any route: 422 for
+        unstorable text (any query string), 413 and 415 for bodies, 400 for malformed JSON."""
+        responses = doc_info.setdefault("response", {}).setdefault("responses", {})
+        statuses = {422: "UNPROCESSABLE_ENTITY"}
+        if method in BODY_METHODS:
+            statuses |= {413: "REQUEST_ENTITY_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+        arguments = doc_info.get("arguments", {}).get("parameters", [])
+        if any(argument.get("in") not in NON_BODY_LOCATIONS for argument in arguments):
+            statuses[400] = "BAD_REQUEST"
+        for status, name in statuses.items():
+            responses.setdefault(status, [name])
+        return doc
 
     def login_required(self, func=None, *, role: Role | None = None):
         """Require a valid bearer token (and `role`, when given); document bearer auth + 401/403."""

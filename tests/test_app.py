@@ -49,3 +49,12 @@ def test_swagger_ui_is_served_from_the_service_itself(client):
     with client.get("/docs/assets/swagger-ui-bundle.js") as asset:
         assert asset.status_code == 200
         assert "javascript" in asset.content_type
+
+
+def test_openapi_lists_the_answers_middleware_gives(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    assert {"400", "413", "415", "422"} <= set(paths["/centers"]["post"]["responses"])
+    assert {"413", "415"} <= set(paths["/auth/logout"]["post"]["responses"])
+    assert "422" in paths["/health"]["get"]["responses"]  # text checks cover any query string
+    for path in ("/auth/token", "/auth/register", "/auth/password/forgot"):
+        assert "429" in paths[path]["post"]["responses"]

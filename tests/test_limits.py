@@ -95,3 +95,16 @@ def test_cors_only_for_configured_origins(app):
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://citizen.example.org"
     other = cors_app.get("/health", headers={"Origin": "https://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+@pytest.mark.parametrize(
+    "path",
+    ["/users/{}", "/centers/{}", "/vaccines/{}", "/vaccinations/{}", "/vaccinations/{}/approve"],
+)
+def test_ids_beyond_the_integer_range_are_404_for_every_method(client, auth, method, path):
+    # Found by tests/test_fuzz.py: werkzeug's int(max=...) made these a 405 on most methods.
+    _, headers = auth.admin()
+    for huge in ("2147483648", "99999999999999999999"):
+        response = client.open(path.format(huge), method=method, headers=headers)
+        assert response.status_code == 404, (method, path, huge, response.status_code)

@@ -37,3 +37,12 @@ def test_password_change_applies_the_same_rules(client, auth):
     for weak in ("12345678", "x7712345678x", "short"):
         body = {"current_password": DEFAULT_PASSWORD, "new_password": weak}
         assert client.put("/users/me/password", json=body, headers=headers).status_code == 422
+
+
+def test_any_unicode_password_is_accepted_and_signs_in(client):
+    body = registration(password="পাসওয়ার্ড ñandú 密码")
+    assert client.post("/auth/register", json=body).status_code == 201
+    response = client.post(
+        "/auth/token", data={"username": body["email"], "password": body["password"]}
+    )
+    assert response.status_code == 200

@@ -125,3 +125,11 @@ def test_prototype_forgot_and_validate_routes_take_forms(client, mailbox, accoun
     assert (
         client.post("/validate", data={"email": account["email"], "code": "x"}).status_code == 400
     )
+
+
+@pytest.mark.parametrize("body", ["null", "42", "true"])
+def test_a_json_body_that_is_not_an_object_is_422(client, body):
+    # Found by tests/test_fuzz.py: the prototype-name shim assumed a mapping (500).
+    for url in ("/auth/password/verify", "/validate"):
+        response = client.post(url, data=body, content_type="application/json")
+        assert response.status_code == 422, (url, response.get_json())

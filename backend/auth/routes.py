@@ -41,6 +41,7 @@ TOKEN_REQUEST_DOC = {
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 @blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def register(fields):
     """Create a citizen account"""
     return services.register_citizen(**fields)
@@ -58,6 +59,7 @@ def oauth_error(error: str, description: str) -> Response:
 @blp.doc(requestBody=TOKEN_REQUEST_DOC)
 @blp.response(200, TokenSchema)
 @blp.alt_response(400, schema=OAuthErrorSchema, description="RFC 6749 §5.2 error")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def token():
     """Sign in (OAuth 2.0 password grant) and get a bearer token"""
     submitted = request.form if request.form else (request.get_json(silent=True) or {})
@@ -99,6 +101,7 @@ def logout():
 @blp.route("/password/forgot", methods=["POST"])
 @blp.arguments(EmailSchema, location="json_or_form")
 @blp.response(202, MessageSchema)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def forgot_password(fields):
     """Send a password reset code (the same answer whether or not the account exists)"""
     services.request_password_reset(fields["email"])

@@ -1,5 +1,7 @@
 """Payloads of the auth blueprint: registration and the OAuth 2.0 password grant."""
 
+from collections.abc import Mapping
+
 from marshmallow import (
     EXCLUDE,
     Schema,
@@ -87,7 +89,7 @@ class ResetCodeSchema(Schema):
         """The prototype's web client sends the code as `code_from_user`."""
         if hasattr(data, "to_dict"):
             data = data.to_dict()
-        if "code_from_user" in data:
+        if isinstance(data, Mapping) and "code_from_user" in data:
             data = dict(data)
             data.setdefault("code", data.pop("code_from_user"))
         return data

@@ -74,7 +74,7 @@ def delete_me(fields):
     auth_services.close_account(g.current_user, actor=g.current_user)
 
 
-@blp.route("/<int(max=2147483647):user_id>")
+@blp.route("/<id:user_id>")
 @blp.admin_required
 @blp.response(200, UserSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -83,7 +83,7 @@ def get_user(user_id):
     return services.open_account(user_id)
 
 
-@blp.route("/<int(max=2147483647):user_id>", methods=["PATCH"])
+@blp.route("/<id:user_id>", methods=["PATCH"])
 @blp.admin_required
 @blp.arguments(AdminUserUpdateSchema)
 @blp.response(200, UserSchema)
@@ -93,7 +93,7 @@ def update_user(changes, user_id):
     return services.apply_changes(services.open_account(user_id), changes, actor=g.current_user)
 
 
-@blp.route("/<int(max=2147483647):user_id>", methods=["DELETE"])
+@blp.route("/<id:user_id>", methods=["DELETE"])
 @blp.admin_required
 @blp.response(204)
 @blp.alt_response(404, response="NOT_FOUND")

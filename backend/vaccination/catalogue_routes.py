@@ -18,7 +18,7 @@ from backend.vaccination.schemas import (
 )
 
 blp = Blueprint("catalogue", __name__, description="Vaccines and vaccination centers")
-ID = "<int(max=2147483647):{}>"
+ID = "<id:{}>"
 
 
 @blp.route("/vaccines")

@@ -18,7 +18,7 @@ from backend.vaccination.schemas import (
 blp = Blueprint(
     "vaccinations", __name__, url_prefix="/vaccinations", description="Registrations and review"
 )
-ID = "/<int(max=2147483647):vaccination_id>"
+ID = "/<id:vaccination_id>"
 PDF_SCHEMA = {"type": "string", "format": "binary"}
 CERTIFICATE_FORMATS = "A one-page PDF by default; JSON with `Accept: application/json`"
 

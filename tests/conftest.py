@@ -106,8 +106,11 @@ def seeded_rows() -> dict[str, list[dict]]:
     """Rows the data migrations seed, read from the migrations themselves (their one source)."""
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
-    vaccination = ScriptDirectory.from_config(config).get_revision("0004").module
-    return {"vaccines": vaccination.SEED_VACCINES}
+    scripts = ScriptDirectory.from_config(config)
+    return {
+        "audit_head": scripts.get_revision("0003").module.SEED_AUDIT_HEAD,
+        "vaccines": scripts.get_revision("0004").module.SEED_VACCINES,
+    }
 
 
 @pytest.fixture(autouse=True)

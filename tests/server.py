@@ -63,6 +63,10 @@ def gunicorn(database_url: str, *, workers: int = 4, **environ):
     try:
         _wait_until_up(base, process, log)
         yield base
+    except BaseException:
+        log.seek(0)  # shown by pytest with the failure: what the server said
+        sys.stderr.write(log.read().decode(errors="replace")[-5000:])
+        raise
     finally:
         process.terminate()
         try:

@@ -35,18 +35,20 @@ def content_hash(event: AuditEvent) -> str:
 
 
 def _lock_head() -> str:
-    """Take the chain's head row for this transaction (creating it once) and return its hash.
+    """Take the chain's head row (seeded by the migration) for this transaction; its hash.
 
     The UPDATE holds a row lock on PostgreSQL and the write lock on SQLite until commit, so
     concurrent appends line up one behind the other and never fork the chain.
     """
     locked = db.session.execute(
-        update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=AuditHead.last_hash)
-    )
-    if locked.rowcount == 0:
-        db.session.add(AuditHead(id=HEAD_ID, last_hash=GENESIS_HASH))
-        db.session.flush()
-    return db.session.scalar(select(AuditHead.last_hash).where(AuditHead.id == HEAD_ID))
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(last_hash=AuditHead.last_hash)
+        .returning(AuditHead.last_hash)
+    ).scalar_one_or_none()
+    if locked is None:
+        raise RuntimeError("the audit_head row is missing: run `flask db upgrade`")
+    return locked
 
 
 def record(

@@ -9,6 +9,9 @@ from alembic import op
 import sqlalchemy as sa
 
 
+# The test suite reads this to put the row back after each test.
+SEED_AUDIT_HEAD = [{"id": 1, "last_hash": "0" * 64}]
+
 APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_events_refuse_change() RETURNS trigger AS $$
 BEGIN
@@ -47,12 +50,14 @@ def upgrade():
         batch_op.create_index('ix_audit_events_event_id', ['event', 'id'], unique=False)
         batch_op.create_index('ix_audit_events_subject_id_id', ['subject_id', 'id'], unique=False)
 
-    op.create_table('audit_head',
+    audit_head = op.create_table('audit_head',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('last_hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
     )
     # ### end Alembic commands ###
+    # The chain's head exists from the start, so the first appends never race to create it.
+    op.bulk_insert(audit_head, SEED_AUDIT_HEAD)
     if op.get_bind().dialect.name == "postgresql":
         # Append-only in the database itself: rows can be added, never changed or removed.
         op.execute(APPEND_ONLY_FUNCTION)

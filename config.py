@@ -194,6 +194,8 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "RATELIMIT_FORGOT_PER_EMAIL": environ.get("RATELIMIT_FORGOT_PER_EMAIL", "5/hour"),
         "RATELIMIT_FORGOT_PER_ADDRESS": environ.get("RATELIMIT_FORGOT_PER_ADDRESS", "20/hour"),
         "RATELIMIT_REGISTER_PER_ADDRESS": environ.get("RATELIMIT_REGISTER_PER_ADDRESS", "20/hour"),
+        # Each verification request sends an email and an SMS.
+        "RATELIMIT_VERIFY_PER_ADDRESS": environ.get("RATELIMIT_VERIFY_PER_ADDRESS", "10/hour"),
         # Number of proxies in front of the app whose X-Forwarded-For may be trusted (ProxyFix).
         "TRUSTED_PROXIES": _int(environ, "TRUSTED_PROXIES", 0),
         "HSTS": _flag(environ.get("HSTS")),

@@ -70,6 +70,7 @@ def init_throttling(app: Flask) -> Limiter | None:
         (auth.forgot_password, "RATELIMIT_FORGOT_PER_EMAIL", submitted_email, None),
         (auth.forgot_password, "RATELIMIT_FORGOT_PER_ADDRESS", client_address, None),
         (auth.register, "RATELIMIT_REGISTER_PER_ADDRESS", client_address, None),
+        (auth.request_verification, "RATELIMIT_VERIFY_PER_ADDRESS", client_address, None),
     ]
     wrapped = {}
     for view, setting, key, deduct_when in throttles:

@@ -167,3 +167,26 @@ def test_registry_events_are_recorded(client, registry):
         ("vaccination.registered", cancelled),
         ("vaccination.cancelled", cancelled),
     }
+
+
+def test_catalogue_changes_by_admins_are_recorded(client, auth):
+    admin_id, admin = auth.admin()
+    center = client.post(
+        "/centers",
+        json={"name": "Audit Center", "city": "Sylhet", "address": "1 Road"},
+        headers=admin,
+    ).get_json()
+    client.patch(f"/centers/{center['id']}", json={"active": False}, headers=admin)
+    client.delete(f"/centers/{center['id']}", headers=admin)
+    trail = [
+        (e["event"], e["actor_id"], e["details"])
+        for e in events(client, admin, subject_id=center["id"])
+        if e["subject_type"] == "center"
+    ]
+    assert [event for event, _, _ in reversed(trail)] == [
+        "center.created",
+        "center.updated",
+        "center.deleted",
+    ]
+    assert all(actor == admin_id for _, actor, _ in trail)
+    assert trail[1][2] == {"fields": ["active"]}

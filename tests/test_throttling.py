@@ -124,3 +124,11 @@ def test_two_instances_share_counts_through_redis(make_app):
         assert sign_in(second, f"b{n}@example.org").status_code == 400
     assert sign_in(first, "c@example.org").status_code == 429
     assert sign_in(second, "d@example.org").status_code == 429
+
+
+def test_verification_requests_per_address(make_app, auth):
+    _, headers = auth.citizen()
+    client = make_app(RATELIMIT_VERIFY_PER_ADDRESS="2/hour").test_client()
+    assert client.post("/auth/verify/request", headers=headers).status_code == 202
+    assert client.post("/auth/verify/request", headers=headers).status_code == 202
+    assert client.post("/auth/verify/request", headers=headers).status_code == 429

@@ -130,6 +130,7 @@ def reset_password(fields):
 @blp.route("/verify/request", methods=["POST"])
 @blp.login_required
 @blp.response(202, MessageSchema)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def request_verification():
     """Send a code to the account's email and phone to verify them"""
     services.request_contact_verification(g.current_user)

@@ -6,8 +6,9 @@ from flask_smorest import abort
 from sqlalchemy import exists, func, or_, select
 
 from backend.api import page_of
+from backend.audit.services import record as record_event
 from backend.extensions import db
-from backend.models import Center, Vaccination, Vaccine
+from backend.models import Center, User, Vaccination, Vaccine
 from backend.models.center import city_key
 
 
@@ -24,19 +25,34 @@ def get_vaccine(vaccine_id: int) -> Vaccine:
     return vaccine
 
 
-def save(record: Vaccine | Center, fields: dict) -> Vaccine | Center:
+def save(record: Vaccine | Center, fields: dict, *, actor: User) -> Vaccine | Center:
     """Set `fields` on a new or existing vaccine or center and commit (duplicates are a 409)."""
+    created = record.id is None
     for name, value in fields.items():
         setattr(record, name, value)
     db.session.add(record)
+    db.session.flush()
+    _audit(record, "created" if created else "updated", actor, fields=sorted(fields))
     db.session.commit()
     return record
 
 
-def delete_vaccine(vaccine: Vaccine) -> None:
+def _audit(record: Vaccine | Center, action: str, actor: User, **details) -> None:
+    kind = type(record).__name__.lower()
+    record_event(
+        f"{kind}.{action}",
+        actor_id=actor.id,
+        subject_type=kind,
+        subject_id=record.id,
+        details=details,
+    )
+
+
+def delete_vaccine(vaccine: Vaccine, *, actor: User) -> None:
     """Remove a vaccine no registration uses; 409 otherwise."""
     if db.session.scalar(select(exists().where(Vaccination.vaccine_id == vaccine.id))):
         abort(409, message="Registrations use this vaccine; it cannot be deleted.")
+    _audit(vaccine, "deleted", actor, name=vaccine.name)
     db.session.delete(vaccine)
     db.session.commit()
 
@@ -85,9 +101,10 @@ def cities() -> list[str]:
     return [city for (city,) in rows]
 
 
-def delete_center(center: Center) -> None:
+def delete_center(center: Center, *, actor: User) -> None:
     """Remove a center no registration uses; 409 otherwise (deactivate it instead)."""
     if db.session.scalar(select(exists().where(Vaccination.center_id == center.id))):
         abort(409, message="Registrations use this center; deactivate it instead.")
+    _audit(center, "deleted", actor, name=center.name)
     db.session.delete(center)
     db.session.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import g, jsonify
 
 from backend.api import Blueprint
 from backend.models import Center, Vaccine
@@ -35,7 +35,7 @@ def list_vaccines():
 @blp.alt_response(409, response="CONFLICT")
 def create_vaccine(fields):
     """Add a vaccine (admin)"""
-    return catalogue.save(Vaccine(), fields)
+    return catalogue.save(Vaccine(), fields, actor=g.current_user)
 
 
 @blp.route(f"/vaccines/{ID.format('vaccine_id')}", methods=["PATCH"])
@@ -46,7 +46,7 @@ def create_vaccine(fields):
 @blp.alt_response(409, response="CONFLICT")
 def update_vaccine(fields, vaccine_id):
     """Change a vaccine (admin)"""
-    return catalogue.save(catalogue.get_vaccine(vaccine_id), fields)
+    return catalogue.save(catalogue.get_vaccine(vaccine_id), fields, actor=g.current_user)
 
 
 @blp.route(f"/vaccines/{ID.format('vaccine_id')}", methods=["DELETE"])
@@ -56,7 +56,7 @@ def update_vaccine(fields, vaccine_id):
 @blp.alt_response(409, response="CONFLICT")
 def delete_vaccine(vaccine_id):
     """Delete a vaccine no registration uses (admin)"""
-    catalogue.delete_vaccine(catalogue.get_vaccine(vaccine_id))
+    catalogue.delete_vaccine(catalogue.get_vaccine(vaccine_id), actor=g.current_user)
 
 
 @blp.route("/centers")
@@ -90,7 +90,7 @@ def get_center(center_id):
 @blp.response(201, CenterSchema)
 def create_center(fields):
     """Add a center (admin)"""
-    return catalogue.save(Center(), fields)
+    return catalogue.save(Center(), fields, actor=g.current_user)
 
 
 @blp.route(f"/centers/{ID.format('center_id')}", methods=["PATCH"])
@@ -100,7 +100,7 @@ def create_center(fields):
 @blp.alt_response(404, response="NOT_FOUND")
 def update_center(fields, center_id):
     """Change or (de)activate a center (admin)"""
-    return catalogue.save(catalogue.get_center(center_id), fields)
+    return catalogue.save(catalogue.get_center(center_id), fields, actor=g.current_user)
 
 
 @blp.route(f"/centers/{ID.format('center_id')}", methods=["DELETE"])
@@ -110,7 +110,7 @@ def update_center(fields, center_id):
 @blp.alt_response(409, response="CONFLICT")
 def delete_center(center_id):
     """Delete a center no registration uses (admin); deactivate a used one instead"""
-    catalogue.delete_center(catalogue.get_center(center_id))
+    catalogue.delete_center(catalogue.get_center(center_id), actor=g.current_user)
 
 
 @blp.route("/cities")

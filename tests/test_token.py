@@ -91,3 +91,11 @@ def test_weaker_hash_is_upgraded_at_sign_in(client, context):
     stored = db.session.scalar(select(User.password_hash).where(User.id == user.id))
     assert "m=19456,t=2,p=1" in stored
     assert stored.startswith("$argon2id$")
+
+
+def test_an_over_long_grant_type_is_an_invalid_request(client, account):
+    response = client.post(
+        "/auth/token", data={"grant_type": "x" * 65, "username": account, "password": "x"}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"

@@ -46,7 +46,11 @@ class TokenRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    grant_type = fields.String(load_default="password", metadata={"enum": ["password"]})
+    grant_type = fields.String(
+        load_default="password",
+        validate=validate.Length(min=1, max=64),
+        metadata={"enum": ["password"]},
+    )
     username = fields.String(
         required=True, validate=validate.Length(min=1, max=254), metadata={"description": "Email"}
     )

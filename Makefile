@@ -33,5 +33,10 @@ format: $(BIN)/activate
 migrate: $(BIN)/activate
 	APP_ENV=development $(BIN)/flask db migrate
 
+## make bench: the benchmark (PostgreSQL at BENCH_DATABASE_URL, wrk; about 15 minutes)
+bench: $(BIN)/activate
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) .pytest_cache

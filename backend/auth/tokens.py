@@ -9,7 +9,9 @@ from flask import current_app, g, request
 from flask_jwt_extended import create_access_token
 from flask_smorest import abort
 from jwt import ExpiredSignatureError, InvalidTokenError
-from sqlalchemy import bindparam, select
+from jwt.utils import base64url_encode
+from sqlalchemy import Engine, bindparam, create_engine, event, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
@@ -57,12 +59,11 @@ def token_claims(token: str) -> dict:
 
     One PyJWT decode with Flask-JWT-Extended's settings (it decodes three times per token).
     """
-    config = current_app.config
     try:
         claims = jwt.decode(
             token,
-            config.get("JWT_SECRET_KEY") or config["SECRET_KEY"],
-            algorithms=config["JWT_DECODE_ALGORITHMS"],
+            decoding_key(),
+            algorithms=current_app.config["JWT_DECODE_ALGORITHMS"],
             options={"verify_sub": False},  # ours is a string id; checked below
         )
     except ExpiredSignatureError:
@@ -73,6 +74,18 @@ def token_claims(token: str) -> dict:
     if any(claims.get(name) is None for name in required) or claims.get("type") != "access":
         unauthorized("The token is invalid.", token_presented=True)
     return claims
+
+
+def decoding_key() -> jwt.PyJWK:
+    """Flask-JWT-Extended's HMAC key, prepared once per app (PyJWT re-checks a plain key's
+    format on every decode, which costs as much as the rest of the decode)."""
+    key = current_app.extensions.get("jwt_decoding_key")
+    if key is None:
+        secret = current_app.config.get("JWT_SECRET_KEY") or current_app.config["SECRET_KEY"]
+        encoded = base64url_encode(secret.encode()).decode()
+        key = jwt.PyJWK({"kty": "oct", "k": encoded, "alg": current_app.config["JWT_ALGORITHM"]})
+        current_app.extensions["jwt_decoding_key"] = key
+    return key
 
 
 USERS, REVOKED = User.__table__, RevokedToken.__table__
@@ -91,21 +104,70 @@ def authenticate() -> User:
 
     One indexed query checks everything: the account exists and is open, the token's version
     is current (resets, password changes and deletions bump it), and its jti is not signed out.
-    It runs outside the session's transaction (autocommit), so a read-only request costs one
-    round trip to the database, not BEGIN ... ROLLBACK around it.
+    It runs outside the session's transaction (autocommit on PostgreSQL), so a read-only
+    request costs one round trip to the database, not BEGIN ... ROLLBACK around it.
     """
     claims = token_claims(bearer_token())
     try:
         user_id = int(claims["sub"])
     except (TypeError, ValueError):
         unauthorized("The token is invalid.", token_presented=True)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(CALLER_LOOKUP, {"user_id": user_id, "jti": claims["jti"]}).first()
+    row = look_up_caller(user_id, claims["jti"])
     if row is None or row.revoked_jti is not None or not is_current(row, claims):
         unauthorized("The token has been revoked; sign in again.", token_presented=True)
     g.current_user = attach(row)
     g.token_claims = claims
     return g.current_user
+
+
+def look_up_caller(user_id: int, jti: str):
+    """The caller's row (CALLER_COLUMNS and revoked_jti), or None.
+
+    On PostgreSQL it runs as a server-side prepared statement: planning the join costs about
+    three times as much as running it (measured: 157 us planned each time, 57 us prepared).
+    """
+    engine = lookup_engine()
+    parameters = {"user_id": user_id, "jti": jti}
+    with engine.connect() as connection:
+        statement = PREPARED_LOOKUP if engine.dialect.name == "postgresql" else CALLER_LOOKUP
+        return connection.execute(statement, parameters).first()
+
+
+# Typed columns, so the result's metadata is cached like any compiled statement's.
+PREPARED_LOOKUP = text("EXECUTE caller_lookup(:jti, :user_id)").columns(
+    *CALLER_COLUMNS, REVOKED.c.jti.label("revoked_jti")
+)
+
+
+def lookup_engine() -> Engine:
+    """An autocommit engine beside the session's, made once per app and process.
+
+    A separate pool, because switching a pooled connection to autocommit and back costs a
+    round trip of its own; each of its connections prepares the lookup once. SQLite (the
+    tests' in-memory database lives in one connection) uses the app's engine as it is.
+    """
+    engine = current_app.extensions.get("caller_lookup_engine")
+    if engine is None:
+        engine = db.engine
+        if engine.dialect.name == "postgresql":
+            # The app's engine options, except a pre-ping: that would be a second round trip per
+            # request. A connection broken by a database restart fails once (503) and is replaced.
+            options = dict(current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+            options.pop("pool_pre_ping", None)
+            options["isolation_level"] = "AUTOCOMMIT"
+            engine = create_engine(engine.url, **options)
+            event.listen(engine, "connect", _prepare_lookup)
+        current_app.extensions["caller_lookup_engine"] = engine
+    return engine
+
+
+def _prepare_lookup(dbapi_connection, _record) -> None:
+    sql = str(CALLER_LOOKUP.compile(dialect=postgresql.dialect()))
+    sql = sql.replace("%(jti)s", "$1").replace("%(user_id)s", "$2")
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PREPARE caller_lookup (varchar, integer) AS {sql}")
+    cursor.close()
+    dbapi_connection.commit()
 
 
 def attach(row) -> User:

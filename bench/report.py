@@ -194,8 +194,20 @@ def publish(figures: dict) -> bool:
         + "\n".join(figures["commands"])
         + "\ngunicorn -c gunicorn.conf.py --bind 127.0.0.1:PORT -k MODEL --workers 2 "
         "[--threads 4] wsgi:app  # and bench.floor:app\n"
-        f"wrk -t1 -c16 -d{settings['phase']}s --timeout 10s -s bench/wrk/report.lua URL\n"
+        f"wrk -t1 -c16 -d{settings['phase']}s --timeout 10s -s bench/wrk/report.lua URL"
+        "  # floor, /health, /users/me\n"
+        f"wrk -t1 -c4 -d{settings['phase'] * 2}s ... URL/auth/token  # sign-in, POST form\n"
+        f"wrk -t1 -c2 -d{settings['phase']}s ... URL/vaccinations?status=pending  # and /centers\n"
         f"wrk -t1 -c16 -d{settings['soak']}s -s bench/wrk/mixed.lua URL  # the soak\n```\n\n"
         + (NOTES.read_text() if NOTES.exists() else "")
     )
     return all(ok for *_, ok in results)
+
+
+if __name__ == "__main__":
+    # Re-publish the last run's figures (bench/results/figures.json) without measuring again.
+    import json
+
+    figures = json.loads((ROOT / "bench" / "results" / "figures.json").read_text())
+    figures["commands"] = [command.replace(f"{ROOT}/", "") for command in figures["commands"]]
+    publish(figures)

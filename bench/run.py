@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import statistics
 import subprocess
 import sys
@@ -44,7 +45,7 @@ COMMANDS: list[str] = []
 
 def sh(*command: str, env: dict) -> None:
     """Run a command from the project directory, recording it for the report."""
-    COMMANDS.append(" ".join(command))
+    COMMANDS.append(shlex.join(command).replace(f"{ROOT}/", ""))
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 

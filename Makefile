@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format migrate soak compose-env clean
+.PHONY: run test lint format migrate soak bench compose-env clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ soak: $(BIN)/activate
 ## make compose-env: secrets for the local docker-compose stack (docker compose up --build)
 compose-env: $(BIN)/activate
 	$(BIN)/python scripts/compose_env.py .env.compose
+
+## make bench: the benchmark (PostgreSQL at BENCH_DATABASE_URL, wrk; about 15 minutes)
+bench: $(BIN)/activate
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache

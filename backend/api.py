@@ -110,19 +110,52 @@ class Blueprint(SmorestBlueprint):
 
         return decorator(func) if func is not None else decorator
 
+    @staticmethod
+    def _make_pagination_metadata(page, page_size, item_count):
+        """X-Pagination, with bounded counts shown as "10000+"."""
+        return pagination_metadata(page, page_size, item_count)
+
     def admin_required(self, func):
         """Require a signed-in admin."""
         return self.login_required(func, role=Role.ADMIN)
 
 
+# Counting stops here: past it, X-Pagination says "10000+" and leaves out the last page.
+COUNT_LIMIT = 10_000
+
+
+class AtLeast(int):
+    """A row count that stopped at a bound: there are at least this many (and more)."""
+
+
 def page_of(query: Select, page: int, page_size: int) -> tuple[list, int]:
     """One page of `query`'s rows (in its order) and the total; pages past the end are empty.
 
-    Checking the offset against the total first also keeps an absurd `page` (flask-smorest
-    bounds only its minimum) from overflowing the database's OFFSET into a 500.
+    The count is bounded: it stops at COUNT_LIMIT rows (or at the end of the asked page, if
+    further), so a page of a million-row list costs what a page of a ten-thousand-row one does;
+    a bounded total comes back as AtLeast. Checking the offset against the count first also
+    keeps an absurd `page` (flask-smorest bounds only its minimum) from reaching OFFSET.
     """
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     offset = (page - 1) * page_size
+    # Ids are 32-bit, so no list reaches 2**31 rows; the clamp keeps LIMIT from overflowing.
+    bound = min(max(COUNT_LIMIT, offset + page_size), 2**31 - 1)
+    counted = db.session.scalar(select(func.count()).select_from(query.limit(bound + 1).subquery()))
+    total = AtLeast(bound) if counted > bound else counted
     if offset >= total:
         return [], total
     return list(db.session.scalars(query.limit(page_size).offset(offset))), total
+
+
+def pagination_metadata(page: int, page_size: int, item_count: int) -> dict:
+    """flask-smorest's X-Pagination, with "N+" as the total of a bounded count (no last page)."""
+    if not isinstance(item_count, AtLeast):
+        return SmorestBlueprint._make_pagination_metadata(page, page_size, item_count)
+    metadata = {
+        "total": f"{int(item_count)}+",
+        "first_page": 1,
+        "page": page,
+        "next_page": page + 1,
+    }
+    if page > 1:
+        metadata["previous_page"] = page - 1
+    return metadata

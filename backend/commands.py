@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.audit import services as audit
 from backend.auth import services
+from backend.demo import demo_cli
 from backend.extensions import db
 from backend.validation import Email, NationalId, Password, PhoneNumber, Text
 
@@ -72,3 +73,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(prune)
+    app.cli.add_command(demo_cli)

@@ -43,9 +43,10 @@ class Vaccination(db.Model):
             sqlite_where=PENDING_ONLY,
             postgresql_where=PENDING_ONLY,
         ),
-        # The admin list: newest first, by status, by center, or neither; the owner's list.
-        Index("ix_vaccinations_status_created_at", "status", "created_at"),
-        Index("ix_vaccinations_center_id_created_at", "center_id", "created_at"),
+        # The admin list: newest first (created_at, then id), by status, by center, or neither;
+        # the owner's list. With id in the index a page is a bounded index scan, no sort.
+        Index("ix_vaccinations_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_vaccinations_center_id_created_at_id", "center_id", "created_at", "id"),
         Index("ix_vaccinations_user_id_created_at", "user_id", "created_at"),
     )
 

@@ -1,0 +1,213 @@
+"""The benchmark's verdict: one table of the five targets, docs/benchmarks.md and a chart."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+CHART = ROOT / "docs" / "benchmark-chart.png"
+NOTES = Path(__file__).resolve().parent / "notes.md"
+
+
+def rss_growth(samples: list) -> dict[int, float]:
+    """Per worker: (max - min) / min of its RSS over the last half of the soak."""
+    if not samples:
+        return {}
+    start, end = samples[0][0], samples[-1][0]
+    last_half = [sizes for moment, sizes in samples if moment >= (start + end) / 2]
+    growth = {}
+    for pid in {pid for sizes in last_half for pid in sizes}:
+        values = [sizes[pid] for sizes in last_half if pid in sizes]
+        growth[int(pid)] = (max(values) - min(values)) / min(values)
+    return growth
+
+
+def targets(figures: dict) -> list[tuple[str, str, str, bool]]:
+    """(target, measured, required, passed) for each of the five."""
+    phases = figures["models"][figures["chosen"]]["phases"]
+    me, health = phases["me"]["ratio"], phases["health"]["ratio"]
+    expected = figures["cores"] / figures["verify_seconds"]
+    sign_in = figures["sign_in"]["rps"] / expected
+    scale = {
+        name: figures["large"][name]["p50_ms"] / figures["small"][name]["p50_ms"]
+        for name in ("vaccinations", "centers")
+    }
+    growth = rss_growth(figures["soak"]["rss"])
+    worst = max(growth.values(), default=float("inf"))
+    errors = sum(phase["non2xx"] for phase in _phases(figures))
+    return [
+        ("1a GET /users/me vs floor", f"{me:.2f}x", ">= 0.45x", me >= 0.45),
+        ("1b GET /health vs floor", f"{health:.2f}x", ">= 0.70x", health >= 0.70),
+        (
+            "2 POST /auth/token vs cores/verify",
+            f"{sign_in:.2f}x ({figures['sign_in']['rps']:.1f} of {expected:.1f}/s)",
+            ">= 0.80x",
+            sign_in >= 0.8,
+        ),
+        (
+            "3 p50 at 1M / at 10k registrations",
+            f"list {scale['vaccinations']:.2f}x, centers {scale['centers']:.2f}x",
+            "<= 2x each",
+            max(scale.values()) <= 2,
+        ),
+        (
+            "4 worker RSS, last half of soak",
+            f"max spread {worst * 100:.1f}% over {len(growth)} workers",
+            "<= 10%",
+            worst <= 0.10 and len(growth) > 0,
+        ),
+        ("5 non-2xx answers", f"{errors}", "0", errors == 0),
+    ]
+
+
+def _phases(figures: dict) -> list[dict]:
+    phases = [p for model in figures["models"].values() for p in model["phases"].values()]
+    phases += [figures["sign_in"], figures["soak"]["load"]]
+    return phases + [*figures["small"].values(), *figures["large"].values()]
+
+
+def endpoint_rows(figures: dict) -> list[tuple[str, dict]]:
+    phases = figures["models"][figures["chosen"]]["phases"]
+    return [
+        ("floor GET /", phases["floor"]),
+        ("GET /health", phases["health"]),
+        ("GET /users/me", phases["me"]),
+        ("POST /auth/token", figures["sign_in"]),
+        ("GET /vaccinations?status=pending (10k)", figures["small"]["vaccinations"]),
+        ("GET /vaccinations?status=pending (1M)", figures["large"]["vaccinations"]),
+        ("GET /centers?city= (100 centers)", figures["small"]["centers"]),
+        ("GET /centers?city= (10k centers)", figures["large"]["centers"]),
+        ("mixed soak", figures["soak"]["load"]),
+    ]
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        line.split(":", 1)[1].strip()
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    return f"nproc {nproc}; {cpu}; memory {memory}; Python {platform.python_version()}; {postgres}"
+
+
+def table(rows: list[tuple]) -> str:
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    return "\n".join(
+        lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows[1:]]
+    )
+
+
+def chart(figures: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = endpoint_rows(figures)
+    names = [name for name, _ in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5))
+    left.barh(names, [phase["rps"] for _, phase in rows], color="#3b7dd8")
+    left.set_xscale("log")
+    left.set_xlabel("requests per second (log scale)")
+    left.set_title("Throughput")
+    right.barh(names, [phase["p99_ms"] for _, phase in rows], color="#d8703b")
+    right.set_xlabel("p99 latency, ms")
+    right.set_title("p99 latency")
+    right.set_yticklabels([])
+    for axis in (left, right):
+        axis.invert_yaxis()
+        axis.grid(axis="x", alpha=0.3)
+    fig.suptitle(
+        f"make bench, {figures['models'][figures['chosen']]['name']}, {figures['cores']} cores"
+    )
+    fig.tight_layout()
+    fig.savefig(CHART, dpi=100)
+
+
+def publish(figures: dict) -> bool:
+    """Print the table, write docs/benchmarks.md and the chart; True when every target passed."""
+    results = targets(figures)
+    verdict = [("target", "measured", "required", "result")]
+    verdict += [(name, got, want, "PASS" if ok else "FAIL") for name, got, want, ok in results]
+    print("\n" + table(verdict) + "\n")
+    models = [
+        (
+            "worker model",
+            "floor req/s",
+            "/health req/s",
+            "/users/me req/s",
+            "/health ratio",
+            "/users/me ratio",
+        )
+    ]
+    for model in figures["models"].values():
+        p = model["phases"]
+        models.append(
+            (
+                model["name"],
+                f"{p['floor']['rps']:.0f}",
+                f"{p['health']['rps']:.0f}",
+                f"{p['me']['rps']:.0f}",
+                f"{p['health']['ratio']:.2f}",
+                f"{p['me']['ratio']:.2f}",
+            )
+        )
+    endpoints = [("endpoint", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx")]
+    endpoints += [
+        (
+            name,
+            f"{p['rps']:.1f}",
+            f"{p['p50_ms']:.2f}",
+            f"{p['p99_ms']:.2f}",
+            p["requests"],
+            p["non2xx"],
+        )
+        for name, p in endpoint_rows(figures)
+    ]
+    settings = figures["settings"]
+    chart(figures)
+    DOC.write_text(
+        "# Benchmarks\n\nWritten by `make bench` (bench/run.py); do not edit by hand — edit "
+        "bench/notes.md, which is copied in below.\n\n"
+        f"## Targets\n\n{table(verdict)}\n\n![throughput and p99 per endpoint]"
+        f"(benchmark-chart.png)\n\n## Per endpoint ({figures['models'][figures['chosen']]['name']})"
+        f"\n\n{table(endpoints)}\n\n## Worker models\n\nSame gunicorn.conf.py, the worker "
+        "flags on the command line; each figure is the median of "
+        f"{settings['rounds']} interleaved {settings['phase']} s runs (floor, /health, /users/me, "
+        f"floor, ...), ratios per round.\n\n{table(models)}\n\n"
+        f"## Machine\n\n{machine()}.\n\nOne argon2id verification (19 MiB, t=2): "
+        f"{figures['verify_seconds'] * 1000:.1f} ms, measured in the same run.\n\n"
+        "## Commands\n\n```\nmake bench    # = .venv/bin/python -m bench.run\n"
+        + "\n".join(figures["commands"])
+        + "\ngunicorn -c gunicorn.conf.py --bind 127.0.0.1:PORT -k MODEL --workers 2 "
+        "[--threads 4] wsgi:app  # and bench.floor:app\n"
+        f"wrk -t1 -c16 -d{settings['phase']}s --timeout 10s -s bench/wrk/report.lua URL"
+        "  # floor, /health, /users/me\n"
+        f"wrk -t1 -c4 -d{settings['phase'] * 2}s ... URL/auth/token  # sign-in, POST form\n"
+        f"wrk -t1 -c2 -d{settings['phase']}s ... URL/vaccinations?status=pending  # and /centers\n"
+        f"wrk -t1 -c16 -d{settings['soak']}s -s bench/wrk/mixed.lua URL  # the soak\n```\n\n"
+        + (NOTES.read_text() if NOTES.exists() else "")
+    )
+    return all(ok for *_, ok in results)
+
+
+if __name__ == "__main__":
+    # Re-publish the last run's figures (bench/results/figures.json) without measuring again.
+    import json
+
+    figures = json.loads((ROOT / "bench" / "results" / "figures.json").read_text())
+    figures["commands"] = [command.replace(f"{ROOT}/", "") for command in figures["commands"]]
+    publish(figures)

@@ -219,6 +219,10 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "OPENAPI_SWAGGER_UI_CONFIG": {"persistAuthorization": False},
     }
     config.update(overrides)
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in overrides:  # for the URL finally chosen
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+            config["SQLALCHEMY_DATABASE_URI"], environ
+        )
     check_production(config)
     return config
 

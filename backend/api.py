@@ -99,7 +99,7 @@ class Blueprint(SmorestBlueprint):
             @wraps(func)
             def wrapper(*args, **kwargs):
                 user = authenticate()
-                if role is not None and user.role_id != role:
+                if role is not None and user["role_id"] != role:
                     abort(403, message="This action needs the admin role.")
                 return func(*args, **kwargs)
 

@@ -78,7 +78,7 @@ def _observe(response):
     route = request.url_rule.rule if request.url_rule is not None else "unmatched"
     REQUESTS.labels(request.method, route, response.status_code).inc()
     LATENCY.labels(request.method, route).observe(elapsed)
-    user = g.get("current_user")
+    caller = g.get("caller")
     log.info(
         "request",
         extra={
@@ -88,7 +88,7 @@ def _observe(response):
                 "status": response.status_code,
                 "duration_ms": round(elapsed * 1000, 2),
                 "request_id": g.get("request_id"),
-                "user_id": user.id if user is not None else None,
+                "user_id": caller["id"] if caller is not None else None,
             }
         },
     )

@@ -100,3 +100,42 @@ def test_token_of_a_removed_account_is_401(client, auth, app):
         db.session.delete(db.session.get(User, user_id))
         db.session.commit()
     assert client.get("/users/me", headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "a.b",
+        "a.b.c.d",
+        "éé.b.c",
+        "e30.e30.",  # {} header, {} claims, no signature
+        "W10.e30.c2ln",  # a header that is a list
+    ],
+)
+def test_malformed_tokens_are_401(client, token):
+    response = client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_a_token_not_yet_valid_is_401(client, auth):
+    user_id, _ = auth.citizen()
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    token = forged({"sub": str(user_id), "nbf": later, "exp": later + timedelta(hours=1)})
+    assert client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_a_token_signed_with_hs512_and_our_key_is_401(client, auth):
+    user_id, _ = auth.citizen()
+    exp = datetime.now(UTC) + timedelta(hours=1)
+    token = forged({"sub": str(user_id), "exp": exp}, algorithm="HS512")
+    assert client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_a_forged_token_with_our_key_and_all_claims_is_accepted(client, auth):
+    # Guards the test helpers above: the same construction with a valid shape does pass.
+    user_id, _ = auth.citizen()
+    exp = datetime.now(UTC) + timedelta(hours=1)
+    token = forged({"sub": str(user_id), "exp": exp})
+    assert client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200

@@ -18,7 +18,7 @@ from backend.auth.schemas import (
     TokenRequestSchema,
     TokenSchema,
 )
-from backend.auth.tokens import issue_access_token
+from backend.auth.tokens import current_user, issue_access_token
 from backend.users.schemas import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and sign-in")
@@ -95,7 +95,7 @@ blp.add_url_rule("/login", endpoint="login", view_func=token, methods=["POST"])
 @blp.response(204)
 def logout():
     """Sign out: the presented token is refused from now on, everywhere"""
-    services.sign_out(g.current_user, g.token_claims)
+    services.sign_out(current_user(), g.token_claims)
 
 
 @blp.route("/password/forgot", methods=["POST"])
@@ -133,7 +133,7 @@ def reset_password(fields):
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def request_verification():
     """Send a code to the account's email and phone to verify them"""
-    services.request_contact_verification(g.current_user)
+    services.request_contact_verification(current_user())
     return {"message": "A verification code has been sent."}
 
 
@@ -144,5 +144,5 @@ def request_verification():
 @blp.alt_response(400, response="BAD_REQUEST")
 def confirm_verification(fields):
     """Confirm the account's contact details with the code sent to them"""
-    services.confirm_contact(g.current_user, fields["code"])
-    return g.current_user
+    services.confirm_contact(current_user(), fields["code"])
+    return current_user()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import jsonify
 
 from backend.api import Blueprint
+from backend.auth.tokens import current_user
 from backend.models import Center, Vaccine
 from backend.vaccination import catalogue
 from backend.vaccination.schemas import (
@@ -35,7 +36,7 @@ def list_vaccines():
 @blp.alt_response(409, response="CONFLICT")
 def create_vaccine(fields):
     """Add a vaccine (admin)"""
-    return catalogue.save(Vaccine(), fields, actor=g.current_user)
+    return catalogue.save(Vaccine(), fields, actor=current_user())
 
 
 @blp.route(f"/vaccines/{ID.format('vaccine_id')}", methods=["PATCH"])
@@ -46,7 +47,7 @@ def create_vaccine(fields):
 @blp.alt_response(409, response="CONFLICT")
 def update_vaccine(fields, vaccine_id):
     """Change a vaccine (admin)"""
-    return catalogue.save(catalogue.get_vaccine(vaccine_id), fields, actor=g.current_user)
+    return catalogue.save(catalogue.get_vaccine(vaccine_id), fields, actor=current_user())
 
 
 @blp.route(f"/vaccines/{ID.format('vaccine_id')}", methods=["DELETE"])
@@ -56,7 +57,7 @@ def update_vaccine(fields, vaccine_id):
 @blp.alt_response(409, response="CONFLICT")
 def delete_vaccine(vaccine_id):
     """Delete a vaccine no registration uses (admin)"""
-    catalogue.delete_vaccine(catalogue.get_vaccine(vaccine_id), actor=g.current_user)
+    catalogue.delete_vaccine(catalogue.get_vaccine(vaccine_id), actor=current_user())
 
 
 @blp.route("/centers")
@@ -90,7 +91,7 @@ def get_center(center_id):
 @blp.response(201, CenterSchema)
 def create_center(fields):
     """Add a center (admin)"""
-    return catalogue.save(Center(), fields, actor=g.current_user)
+    return catalogue.save(Center(), fields, actor=current_user())
 
 
 @blp.route(f"/centers/{ID.format('center_id')}", methods=["PATCH"])
@@ -100,7 +101,7 @@ def create_center(fields):
 @blp.alt_response(404, response="NOT_FOUND")
 def update_center(fields, center_id):
     """Change or (de)activate a center (admin)"""
-    return catalogue.save(catalogue.get_center(center_id), fields, actor=g.current_user)
+    return catalogue.save(catalogue.get_center(center_id), fields, actor=current_user())
 
 
 @blp.route(f"/centers/{ID.format('center_id')}", methods=["DELETE"])
@@ -110,7 +111,7 @@ def update_center(fields, center_id):
 @blp.alt_response(409, response="CONFLICT")
 def delete_center(center_id):
     """Delete a center no registration uses (admin); deactivate a used one instead"""
-    catalogue.delete_center(catalogue.get_center(center_id), actor=g.current_user)
+    catalogue.delete_center(catalogue.get_center(center_id), actor=current_user())
 
 
 @blp.route("/cities")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, g, request
+from flask import Response, request
 
 from backend.api import Blueprint
+from backend.auth.tokens import current_user
 from backend.vaccination import pdf, services
 from backend.vaccination.schemas import (
     ApproveSchema,
@@ -31,7 +32,7 @@ CERTIFICATE_FORMATS = "A one-page PDF by default; JSON with `Accept: application
 @blp.alt_response(409, response="CONFLICT")
 def register(fields):
     """Register the signed-in account for its next dose"""
-    return services.register(g.current_user, **fields)
+    return services.register(current_user(), **fields)
 
 
 @blp.route("/me")
@@ -39,7 +40,7 @@ def register(fields):
 @blp.response(200, VaccinationSchema(many=True))
 def mine():
     """The signed-in account's registrations, newest first"""
-    return services.own_vaccinations(g.current_user)
+    return services.own_vaccinations(current_user())
 
 
 @blp.route("")
@@ -62,7 +63,7 @@ def list_vaccinations(filters, pagination_parameters):
 @blp.alt_response(404, response="NOT_FOUND")
 def get_vaccination(vaccination_id):
     """One registration (its owner or an admin)"""
-    return services.visible_vaccination(g.current_user, vaccination_id)
+    return services.visible_vaccination(current_user(), vaccination_id)
 
 
 @blp.route(ID, methods=["DELETE"])
@@ -73,7 +74,7 @@ def get_vaccination(vaccination_id):
 @blp.alt_response(409, response="CONFLICT")
 def cancel(vaccination_id):
     """Cancel one's own pending registration"""
-    services.cancel(g.current_user, vaccination_id)
+    services.cancel(current_user(), vaccination_id)
 
 
 @blp.route(f"{ID}/approve", methods=["POST"])
@@ -84,7 +85,7 @@ def cancel(vaccination_id):
 @blp.alt_response(409, response="CONFLICT")
 def approve(fields, vaccination_id):
     """Approve a pending registration and issue its certificate (admin, never one's own)"""
-    return services.approve(g.current_user, vaccination_id, fields.get("vaccination_date"))
+    return services.approve(current_user(), vaccination_id, fields.get("vaccination_date"))
 
 
 @blp.route(f"{ID}/reject", methods=["POST"])
@@ -95,7 +96,7 @@ def approve(fields, vaccination_id):
 @blp.alt_response(409, response="CONFLICT")
 def reject(fields, vaccination_id):
     """Reject a pending registration with a reason (admin, never one's own)"""
-    return services.reject(g.current_user, vaccination_id, fields["reason"])
+    return services.reject(current_user(), vaccination_id, fields["reason"])
 
 
 @blp.route(f"{ID}/revoke", methods=["POST"])
@@ -106,7 +107,7 @@ def reject(fields, vaccination_id):
 @blp.alt_response(409, response="CONFLICT")
 def revoke(fields, vaccination_id):
     """Revoke the certificate of a record entered in error (admin)"""
-    return services.revoke(g.current_user, vaccination_id, fields["reason"])
+    return services.revoke(current_user(), vaccination_id, fields["reason"])
 
 
 @blp.route(f"{ID}/certificate")
@@ -123,7 +124,7 @@ def revoke(fields, vaccination_id):
 @blp.alt_response(409, response="CONFLICT")
 def certificate(vaccination_id):
     """The certificate of an approved registration: a PDF, or the signed token as JSON"""
-    vaccination = services.certificate_of(g.current_user, vaccination_id)
+    vaccination = services.certificate_of(current_user(), vaccination_id)
     if request.accept_mimetypes.best_match(["application/pdf", "application/json"]) == (
         "application/json"
     ):

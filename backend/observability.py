@@ -59,6 +59,8 @@ def configure_logging(log_format: str) -> None:
     root = logging.getLogger()
     if getattr(root, "_vaccination_configured", False):
         return
+    # Records need none of these, and looking them up costs on every request line.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
@@ -73,25 +75,40 @@ def _start_timer() -> None:
     g.started = time.perf_counter()
 
 
+_request_children: dict[tuple, tuple] = {}
+
+
+def _metrics_for(method: str, route: str, status: int) -> tuple:
+    """The counter and histogram children for these labels (looked up once, then cached)."""
+    key = (method, route, status)
+    children = _request_children.get(key)
+    if children is None:
+        children = (REQUESTS.labels(method, route, status), LATENCY.labels(method, route))
+        _request_children[key] = children
+    return children
+
+
 def _observe(response):
     elapsed = time.perf_counter() - g.pop("started", time.perf_counter())
-    route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-    REQUESTS.labels(request.method, route, response.status_code).inc()
-    LATENCY.labels(request.method, route).observe(elapsed)
-    caller = g.get("caller")
-    log.info(
-        "request",
-        extra={
-            "fields": {
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round(elapsed * 1000, 2),
-                "request_id": g.get("request_id"),
-                "user_id": caller["id"] if caller is not None else None,
-            }
-        },
-    )
+    rule = request.url_rule
+    method, status = request.method, response.status_code
+    counter, histogram = _metrics_for(method, rule.rule if rule else "unmatched", status)
+    counter.inc()
+    histogram.observe(elapsed)
+    if log.isEnabledFor(logging.INFO):
+        caller = g.get("caller")
+        fields = {
+            "method": method,
+            "path": request.path,
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 2),
+            "request_id": g.get("request_id"),
+            "user_id": caller["id"] if caller is not None else None,
+        }
+        # makeRecord + handle: the same record as log.info(), without its stack walk.
+        record = log.makeRecord(log.name, logging.INFO, "", 0, "request", (), None)
+        record.fields = fields
+        log.handle(record)
     return response
 
 

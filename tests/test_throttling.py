@@ -132,3 +132,43 @@ def test_verification_requests_per_address(make_app, auth):
     assert client.post("/auth/verify/request", headers=headers).status_code == 202
     assert client.post("/auth/verify/request", headers=headers).status_code == 202
     assert client.post("/auth/verify/request", headers=headers).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "setting, send",
+    [
+        (
+            "RATELIMIT_SIGN_IN_PER_USERNAME",
+            lambda c, n: sign_in(c, "same@example.org", address=f"10.3.{n}.1"),
+        ),
+        (
+            "RATELIMIT_FORGOT_PER_EMAIL",
+            lambda c, n: c.post(
+                "/auth/password/forgot",
+                json={"email": "same@example.org"},
+                headers={"X-Forwarded-For": f"10.4.{n}.1"},
+            ),
+        ),
+        (
+            "RATELIMIT_FORGOT_PER_ADDRESS",
+            lambda c, n: c.post("/auth/password/forgot", json={"email": f"e{n}@example.org"}),
+        ),
+        ("RATELIMIT_REGISTER_PER_ADDRESS", lambda c, n: c.post("/auth/register", json={})),
+    ],
+)
+def test_every_throttle_fires_at_its_limit_and_resets(make_app, setting, send):
+    client = make_app(TRUSTED_PROXIES=1, **{setting: "2/second"}).test_client()
+    assert send(client, 1).status_code != 429
+    assert send(client, 2).status_code != 429
+    refused = send(client, 3)
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    time.sleep(1.1)
+    assert send(client, 4).status_code != 429
+
+
+def test_forwarded_for_counts_per_client_behind_a_trusted_proxy(make_app):
+    client = make_app(TRUSTED_PROXIES=1, RATELIMIT_SIGN_IN_PER_ADDRESS="2/minute").test_client()
+    for n in range(2):
+        sign_in(client, f"q{n}@example.org", address="10.5.0.1")
+    assert sign_in(client, "q3@example.org", address="10.5.0.1").status_code == 429
+    assert sign_in(client, "q4@example.org", address="10.5.0.2").status_code == 400

@@ -68,6 +68,7 @@ def configure_logging(log_format: str) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # chatty at start
     root._vaccination_configured = True
 
 

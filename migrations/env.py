@@ -51,6 +51,11 @@ def run_migrations_online():
     # SQLite cannot ALTER most things; batch mode rebuilds tables there.
     conf_args.setdefault("render_as_batch", True)
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # The service's statement timeout is for requests; building an index on a large
+            # table at release time may take longer.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()  # a session setting; Alembic then runs its own transaction
         context.configure(
             connection=connection,
             target_metadata=target_db.metadata,

@@ -159,6 +159,8 @@ def main() -> None:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "CERT_SIGNING_KEY": generate_signing_key(),
         "RATELIMIT_ENABLED": "false",
+        # Worker recycling (max_requests) would replace workers during the soak and hide a leak.
+        "MAX_REQUESTS": "0",
         "FLASK_APP": "wsgi:app",
         "PYTHONPATH": str(ROOT),
     }

@@ -9,6 +9,9 @@ import tempfile
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# sync, chosen by measurement (docs/benchmarks.md): gthread was slower on every run for
+# /users/me (each database round trip hands the GIL to a CPU-bound thread), and argon2 sign-ins
+# are CPU-bound anyway. workers = 2 per 2 cores by default; WEB_CONCURRENCY sets it.
 worker_class = "sync"
 # Requests in flight when SIGTERM arrives get this long to finish.
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))

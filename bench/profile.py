@@ -8,16 +8,13 @@ bench/results/profile.txt (folded stacks, for flamegraph tools).
 
 from __future__ import annotations
 
-import os
-import secrets
 import subprocess
 import sys
 from collections import Counter
 
 from bench.load import run_wrk
-from bench.run import DATABASE_URL, OUT, PASSWORD, sign_in
+from bench.run import OUT, PASSWORD, production_env, sign_in
 from bench.server import BIN, ROOT, WORKER_MODELS, Server
-from config import generate_signing_key
 
 
 def frame_name(frame: str) -> str:
@@ -39,14 +36,7 @@ def summary(folded: str, top: int = 40) -> list[tuple[float, str]]:
 def main() -> None:
     path = sys.argv[1] if len(sys.argv) > 1 else "/users/me"
     OUT.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "DATABASE_URL": DATABASE_URL,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "CERT_SIGNING_KEY": generate_signing_key(),
-        "RATELIMIT_ENABLED": "false",
-    }
+    env = production_env()
     app = Server("wsgi:app", 8203, WORKER_MODELS["sync"], env, OUT / "profile-gunicorn.log")
     try:
         auth = {"BENCH_AUTH": sign_in(app.url, "demo1@example.org", PASSWORD)}

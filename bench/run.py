@@ -147,12 +147,9 @@ def soak(app: Server, env: dict) -> dict:
     return {"load": outcome, "rss": samples}
 
 
-def main() -> None:
-    require_wrk()
-    OUT.mkdir(exist_ok=True)
-    log = OUT / "gunicorn.log"
-    log.unlink(missing_ok=True)
-    env = {
+def production_env() -> dict:
+    """The production configuration for the bench's servers, with fresh secrets."""
+    return {
         **os.environ,
         "APP_ENV": "production",
         "DATABASE_URL": DATABASE_URL,
@@ -164,6 +161,14 @@ def main() -> None:
         "FLASK_APP": "wsgi:app",
         "PYTHONPATH": str(ROOT),
     }
+
+
+def main() -> None:
+    require_wrk()
+    OUT.mkdir(exist_ok=True)
+    log = OUT / "gunicorn.log"
+    log.unlink(missing_ok=True)
+    env = production_env()
     print(f"fresh database {make_url(DATABASE_URL).database}; seeding 10,000 registrations")
     fresh_database(DATABASE_URL)
     flask = str(BIN / "flask")

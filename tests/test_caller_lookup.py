@@ -7,7 +7,7 @@ from backend.extensions import db
 DROP_LOOKUP_CONNECTIONS = text(
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    " AND query LIKE 'EXECUTE caller_lookup%'"
+    " AND query LIKE 'EXECUTE %'"
 )
 
 

@@ -73,10 +73,10 @@ def token():
         return oauth_error("invalid_request", _first_problem(error.messages))
     if credentials["grant_type"] != "password":
         return oauth_error("unsupported_grant_type", "Only grant_type=password is supported.")
-    user = services.check_credentials(credentials["username"], credentials["password"])
-    if user is None:
+    account = services.check_credentials(credentials["username"], credentials["password"])
+    if account is None:
         return oauth_error("invalid_grant", "The email or password is incorrect.")
-    access_token, expires_in = issue_access_token(user)
+    access_token, expires_in = issue_access_token(account["id"], account["token_version"])
     body = {"access_token": access_token, "token_type": "bearer", "expires_in": expires_in}
     return body, 200, NO_STORE
 

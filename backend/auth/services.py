@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_smorest import abort
-from sqlalchemy import delete, or_, select, text
+from sqlalchemy import delete, or_, select
 
 from backend import clock, notify
-from backend.audit.services import record
+from backend.audit.services import record, record_now
 from backend.auth.codes import check_code, issue_code
+from backend.auth.lookups import look_up_account
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.policy import personal_problem
 from backend.extensions import db
@@ -63,31 +64,30 @@ def find_account(email: str) -> User | None:
     ).first()
 
 
-def check_credentials(email: str, password: str) -> User | None:
-    """The account for these credentials, or None; always costs one hash verification."""
-    user = find_account(email)
-    _commit_without_waiting_for_disk()
-    if not verify_password(user.password_hash if user else None, password):
-        record("sign_in.failed", subject_id=user.id if user else None)
-        db.session.commit()
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    record("sign_in.succeeded", actor_id=user.id, subject_id=user.id)
-    db.session.commit()
-    return user
+def check_credentials(email: str, password: str) -> dict | None:
+    """`id` and `token_version` of the account for these credentials, or None.
 
-
-def _commit_without_waiting_for_disk() -> None:
-    """Sign-ins are frequent and their audit rows low-stakes: on PostgreSQL this transaction's
-    commit does not wait for the WAL flush (synchronous_commit off, this transaction only).
-
-    A database crash may lose the last fraction of a second of sign-in events; the chain stays
-    whole (row and head commit together). Registrations, reviews and password changes keep
-    full durability.
+    Always costs one hash verification. The account is read before any transaction (one
+    prepared lookup), and the outcome is appended to the audit trail in a transaction of its
+    own that does not wait for the WAL flush: sign-ins are frequent and their events low-stakes
+    (see `record_now`). Registrations, reviews and password changes keep full durability.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    account = look_up_account(email)
+    if not verify_password(account["password_hash"] if account else None, password):
+        subject_id = account["id"] if account else None
+        record_now("sign_in.failed", subject_id=subject_id, durable=False)
+        return None
+    if needs_rehash(account["password_hash"]):
+        user = db.session.get(User, account["id"])
+        if user is not None:
+            user.password_hash = hash_password(password)
+        record("sign_in.succeeded", actor_id=account["id"], subject_id=account["id"])
+        db.session.commit()
+    else:
+        record_now(
+            "sign_in.succeeded", actor_id=account["id"], subject_id=account["id"], durable=False
+        )
+    return account
 
 
 def revoke_all_tokens(user: User, *, keep_jti: str | None = None) -> None:

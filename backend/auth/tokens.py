@@ -22,25 +22,23 @@ from jwt import (
     InvalidSignatureError,
     InvalidTokenError,
 )
-from sqlalchemy import Engine, bindparam, create_engine, event, select
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
+from backend.auth.lookups import CALLER_COLUMNS, look_up_caller
 from backend.extensions import db
-from backend.models import RevokedToken, User
+from backend.models import User
 
 MAX_AUTHORIZATION_HEADER = 8 * 1024
 
 
-def issue_access_token(user: User) -> tuple[str, int]:
-    """A signed bearer token for `user` and its lifetime in seconds."""
+def issue_access_token(user_id: int, token_version: int) -> tuple[str, int]:
+    """A signed bearer token for the account and its lifetime in seconds."""
     lifetime = timedelta(minutes=current_app.config["ACCESS_TOKEN_MINUTES"])
     token = create_access_token(
-        identity=str(user.id),
+        identity=str(user_id),
         expires_delta=lifetime,
-        additional_claims={"ver": user.token_version},
+        additional_claims={"ver": token_version},
     )
     return token, int(lifetime.total_seconds())
 
@@ -128,17 +126,6 @@ def verify_hs256(token: str, secret: bytes) -> dict:
     return claims
 
 
-USERS, REVOKED = User.__table__, RevokedToken.__table__
-# Everything a view reads from the caller; the password hash is loaded only where it is checked.
-CALLER_COLUMNS = [column for column in USERS.c if column.key not in {"password_hash", "deleted_at"}]
-# Built once: the account (open, by primary key) and, outer-joined, a revocation of this jti.
-CALLER_LOOKUP = (
-    select(*CALLER_COLUMNS, REVOKED.c.jti.label("revoked_jti"))
-    .outerjoin(REVOKED, REVOKED.c.jti == bindparam("jti"))
-    .where(USERS.c.id == bindparam("user_id"), USERS.c.deleted_at.is_(None))
-)
-
-
 def authenticate() -> dict:
     """The account behind the request's bearer token; 401 when absent, invalid or revoked.
 
@@ -168,80 +155,6 @@ def current_user() -> User:
     if "current_user" not in g:
         g.current_user = attach(g.caller)
     return g.current_user
-
-
-def look_up_caller(user_id: int, jti: str) -> dict | None:
-    """The caller's columns and `revoked_jti`, or None.
-
-    On PostgreSQL it runs as a server-side prepared statement straight on the pooled DBAPI
-    connection: planning the join costs about three times as much as running it (157 us
-    planned each time, 57 us prepared), and SQLAlchemy's Connection and Result around one
-    row cost more than the query. Errors are raised as SQLAlchemy's (503 for an outage), and
-    a connection the database dropped is replaced, as SQLAlchemy's own execution would do.
-    """
-    engine = lookup_engine()
-    if engine.dialect.name != "postgresql":
-        with engine.connect() as connection:
-            row = connection.execute(CALLER_LOOKUP, {"user_id": user_id, "jti": jti}).first()
-        return None if row is None else dict(row._mapping)
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(PREPARED_LOOKUP, (jti, user_id))
-        values = cursor.fetchone()
-        cursor.close()
-    except engine.dialect.loaded_dbapi.Error as error:
-        dropped = engine.dialect.is_disconnect(error, connection.dbapi_connection, None)
-        if dropped:
-            connection.invalidate(error)
-        raise DBAPIError.instance(
-            PREPARED_LOOKUP,
-            (jti, user_id),
-            error,
-            engine.dialect.loaded_dbapi.Error,
-            connection_invalidated=dropped,
-            dialect=engine.dialect,
-        ) from error
-    finally:
-        connection.close()  # back to the pool
-    return None if values is None else dict(zip(CALLER_KEYS, values, strict=True))
-
-
-PREPARED_LOOKUP = "EXECUTE caller_lookup(%s, %s)"
-CALLER_KEYS = [*(column.key for column in CALLER_COLUMNS), "revoked_jti"]
-
-
-def lookup_engine() -> Engine:
-    """An autocommit engine beside the session's, made once per app and process.
-
-    A separate pool, because switching a pooled connection to autocommit and back costs a
-    round trip of its own; each of its connections prepares the lookup once. SQLite (the
-    tests' in-memory database lives in one connection) uses the app's engine as it is.
-    """
-    engine = current_app.extensions.get("caller_lookup_engine")
-    if engine is None:
-        engine = db.engine
-        if engine.dialect.name == "postgresql":
-            # The app's engine options, except a pre-ping: that would be a second round trip per
-            # request. A connection broken by a database restart fails once (503) and is replaced.
-            options = dict(current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-            options.pop("pool_pre_ping", None)
-            options["isolation_level"] = "AUTOCOMMIT"
-            # One lookup at a time per request: a small pool, counted beside the app's pool.
-            options["pool_size"], options["max_overflow"] = 2, 2
-            engine = create_engine(engine.url, **options)
-            event.listen(engine, "connect", _prepare_lookup)
-        current_app.extensions["caller_lookup_engine"] = engine
-    return engine
-
-
-def _prepare_lookup(dbapi_connection, _record) -> None:
-    sql = str(CALLER_LOOKUP.compile(dialect=postgresql.dialect()))
-    sql = sql.replace("%(jti)s", "$1").replace("%(user_id)s", "$2")
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PREPARE caller_lookup (varchar, integer) AS {sql}")
-    cursor.close()
-    dbapi_connection.commit()
 
 
 def attach(row: dict) -> User:

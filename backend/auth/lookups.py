@@ -1,0 +1,47 @@
+"""The two reads on the hot paths: the caller behind a token, and the account signing in.
+
+Both are prepared statements on the fast pool (backend/fastpath.py): one round trip, outside
+the session's transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select
+
+from backend import fastpath
+from backend.models import RevokedToken, User
+
+USERS, REVOKED = User.__table__, RevokedToken.__table__
+# Everything a view reads from the caller; the password hash is loaded only where it is checked.
+CALLER_COLUMNS = [column for column in USERS.c if column.key not in {"password_hash", "deleted_at"}]
+CALLER_KEYS = [*(column.key for column in CALLER_COLUMNS), "revoked_jti"]
+ACCOUNT_KEYS = ["id", "password_hash", "token_version"]
+
+# The account (open, by primary key) and, outer-joined, a revocation of this jti.
+CALLER = fastpath.prepared(
+    "caller_lookup",
+    select(*CALLER_COLUMNS, REVOKED.c.jti.label("revoked_jti"))
+    .outerjoin(REVOKED, REVOKED.c.jti == bindparam("jti"))
+    .where(USERS.c.id == bindparam("user_id"), USERS.c.deleted_at.is_(None)),
+    {"jti": "varchar", "user_id": "integer"},
+)
+# What a sign-in needs of the open account with this (normalised) email.
+ACCOUNT = fastpath.prepared(
+    "account_lookup",
+    select(*(USERS.c[key] for key in ACCOUNT_KEYS)).where(
+        USERS.c.email == bindparam("email"), USERS.c.deleted_at.is_(None)
+    ),
+    {"email": "varchar"},
+)
+
+
+def look_up_caller(user_id: int, jti: str) -> dict | None:
+    """The caller's columns and `revoked_jti` (None unless this jti was signed out), or None."""
+    values = fastpath.first_row(CALLER, {"jti": jti, "user_id": user_id})
+    return None if values is None else dict(zip(CALLER_KEYS, values, strict=True))
+
+
+def look_up_account(email: str) -> dict | None:
+    """`id`, `password_hash` and `token_version` of the open account with `email`, or None."""
+    values = fastpath.first_row(ACCOUNT, {"email": email.strip().lower()})
+    return None if values is None else dict(zip(ACCOUNT_KEYS, values, strict=True))

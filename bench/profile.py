@@ -1,15 +1,17 @@
 """Profile one worker under load: `python -m bench.profile [PATH]` (default /users/me).
 
 Needs the database `make bench` left behind (BENCH_DATABASE_URL). Starts the production config
-under gunicorn (sync, 2 workers), drives PATH with wrk for 10 s, records one worker with py-spy,
-and prints the functions with the largest inclusive share of samples. The raw samples are kept in
-bench/results/profile.txt (folded stacks, for flamegraph tools).
+under gunicorn (sync, 2 workers), drives PATH with wrk for 10 s (/auth/token: sign-ins),
+records one worker with py-spy, and prints the functions with the largest inclusive share of
+samples. The raw samples are kept in bench/results/profile.txt (folded stacks, for flamegraph
+tools).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.parse
 from collections import Counter
 
 from bench.load import run_wrk
@@ -39,7 +41,12 @@ def main() -> None:
     env = production_env()
     app = Server("wsgi:app", 8203, WORKER_MODELS["sync"], env, OUT / "profile-gunicorn.log")
     try:
-        auth = {"BENCH_AUTH": sign_in(app.url, "demo1@example.org", PASSWORD)}
+        if path == "/auth/token":  # sign-ins: the form the bench posts
+            form = urllib.parse.urlencode({"username": "demo2@example.org", "password": PASSWORD})
+            load = {"BENCH_METHOD": "POST", "BENCH_BODY": form}
+            load["BENCH_CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+        else:
+            load = {"BENCH_AUTH": sign_in(app.url, "demo1@example.org", PASSWORD)}
         output = OUT / "profile.txt"
         spy = subprocess.Popen(
             [
@@ -60,7 +67,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        print(run_wrk(app.url + path, 10, env=auth))
+        print(run_wrk(app.url + path, 10, connections=4 if "BENCH_BODY" in load else 16, env=load))
         spy.wait()
     finally:
         app.stop()

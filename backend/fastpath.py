@@ -130,7 +130,8 @@ def fast_engine() -> Engine:
             options["isolation_level"] = "AUTOCOMMIT"
             # One statement at a time per request: a small pool, counted beside the app's pool.
             options["pool_size"], options["max_overflow"] = 2, 2
-            engine = create_engine(engine.url, **options)
+            url = current_app.config.get("FASTPATH_DATABASE_URL") or engine.url
+            engine = create_engine(url, **options)
             event.listen(engine, "connect", _prepare_all)
         current_app.extensions["fast_engine"] = engine
     return engine

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import wraps
 
+import marshmallow as ma
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
+from flask_smorest.pagination import PaginationMetadataSchema as SmorestPaginationMetadataSchema
 from sqlalchemy import Select, func, select
 from werkzeug.routing import BaseConverter
 
@@ -61,6 +63,24 @@ class Api(SmorestApi):
     def handle_http_exception(self, error):
         """Every HTTP error as JSON in one shape, keeping the exception's own headers."""
         return error_body(error)
+
+    def _register_pagination_header(self):
+        """X-Pagination as sent: `total` is a number, or "10000+" when counting stopped."""
+        self.spec.components.header(
+            "PAGINATION",
+            {"description": "Pagination metadata", "schema": PaginationMetadataSchema},
+            lazy=True,
+        )
+
+
+class PaginationMetadataSchema(SmorestPaginationMetadataSchema):
+    total = ma.fields.Raw(
+        metadata={
+            "description": 'Total number of items, or "N+" when there are more than N (the'
+            " count stops at 10000; last_page and total_pages are then left out).",
+            "oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+\\+$"}],
+        }
+    )
 
 
 class Blueprint(SmorestBlueprint):

@@ -1,6 +1,7 @@
 """Bounded counts: long lists say "N+" in X-Pagination instead of counting every row."""
 
 import json
+import re
 
 import pytest
 
@@ -58,3 +59,15 @@ def test_the_admin_list_of_registrations_is_bounded_too(client, registry, monkey
     response = client.get("/vaccinations?status=pending&page_size=1", headers=registry.officer)
     assert pagination(response)["total"] == "1+"
     assert len(response.get_json()) == 1 and response.get_json()[0]["status"] == "pending"
+
+
+def test_the_api_document_allows_both_forms_of_the_total(client, eight_centers):
+    """Clients generated from /openapi.json must accept "3+" as well as 8."""
+    spec = client.get("/openapi.json").get_json()
+    header = spec["components"]["headers"]["PAGINATION"]["schema"]
+    total = spec["components"]["schemas"][header["$ref"].rsplit("/", 1)[-1]]["properties"]["total"]
+    bounded = pagination(client.get("/centers?city=Khulna&page_size=2"))["total"]
+    exact = pagination(client.get("/centers?city=Khulna&page=4&page_size=2"))["total"]
+    integer, string = total["oneOf"]
+    assert integer == {"type": "integer"} and isinstance(exact, int)
+    assert string["type"] == "string" and re.fullmatch(string["pattern"], bounded)

@@ -52,7 +52,7 @@ def test_ten_simultaneous_approvals_give_one_outcome_and_one_certificate(app, po
 
         with ThreadPoolExecutor(APPROVERS) as pool:
             answers = list(pool.map(approve, range(APPROVERS)))
-    assert [status for status, _ in answers] == [200] * APPROVERS
+    assert [status for status, _ in answers] == [200] * APPROVERS, answers
     certificate_ids = {body["certificate"]["certificate_id"] for _, body in answers}
     reviewers = {body["reviewed_by_id"] for _, body in answers}
     assert len(certificate_ids) == 1 and len(reviewers) == 1

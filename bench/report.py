@@ -34,7 +34,8 @@ def _ceiling(figures: dict) -> str:
         f"{figures['cores']} processes doing nothing but verifications, timed before each round, "
         f"reach {sign_in['hash_only_rps']:.1f}/s (median), "
         f"{sign_in['hash_only_rps'] * figures['verify_seconds'] / figures['cores']:.2f}x "
-        "cores/verify: two hashes at once share the caches and memory bandwidth. The sign-ins "
+        "cores/verify (below 1.00x in minutes when two hashes at once contend for the caches "
+        "and memory bandwidth). The sign-ins "
         f"reach {sign_in['of_hash_only']:.2f}x of that ceiling.\n\n"
     )
 

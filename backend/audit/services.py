@@ -76,15 +76,15 @@ def record_now(
     *,
     actor_id: int | None = None,
     subject_id: int | None = None,
-    durable: bool = True,
 ) -> None:
-    """Append an event in a transaction of its own, committed when this returns (sign-ins).
+    """Append a frequent, low-stakes event (sign-ins) in a transaction of its own, committed
+    when this returns.
 
     On PostgreSQL it runs on the fast pool (backend/fastpath.py) in two round trips, because
     everything after a password hash runs with cold CPU caches and the ORM's layers cost more
-    than the three statements. `durable=False`: the commit does not wait for the WAL flush
-    (synchronous_commit off, this transaction only); a database crash may lose the last
-    fraction of a second of such events, but never half of one: row and head commit together.
+    than the three statements. Its commit does not wait for the WAL flush (synchronous_commit
+    off, this transaction only): a database crash may lose the last fraction of a second of
+    such events, but never half of one, since row and head commit together.
     """
     values = _values(event, actor_id, subject_id, "user", None)
     if not fastpath.on_postgresql():
@@ -92,7 +92,7 @@ def record_now(
             _append(connection, values)
         return
     with fastpath.raw_cursor() as cursor:
-        cursor.execute(LOCK_SQL if durable else LOCK_SQL_NOT_WAITING)
+        cursor.execute(LOCK_SQL)
         values["prev_hash"] = _head(cursor.fetchone())
         values["hash"] = _digest(values)
         cursor.execute(APPEND_SQL, {**values, "details": json.dumps(values["details"])})
@@ -152,8 +152,7 @@ _APPEND = fastpath.prepared(
     f" UPDATE audit_head SET last_hash = ${len(_COLUMNS)} WHERE id = {HEAD_ID}",
     _COLUMNS,
 )
-LOCK_SQL = f"BEGIN; {fastpath.EXECUTE[_LOCK]}"
-LOCK_SQL_NOT_WAITING = f"BEGIN; SET LOCAL synchronous_commit TO OFF; {fastpath.EXECUTE[_LOCK]}"
+LOCK_SQL = f"BEGIN; SET LOCAL synchronous_commit TO OFF; {fastpath.EXECUTE[_LOCK]}"
 APPEND_SQL = f"{fastpath.EXECUTE[_APPEND]}; COMMIT"
 
 

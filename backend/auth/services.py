@@ -75,7 +75,7 @@ def check_credentials(email: str, password: str) -> dict | None:
     account = look_up_account(email)
     if not verify_password(account["password_hash"] if account else None, password):
         subject_id = account["id"] if account else None
-        record_now("sign_in.failed", subject_id=subject_id, durable=False)
+        record_now("sign_in.failed", subject_id=subject_id)
         return None
     if needs_rehash(account["password_hash"]):
         user = db.session.get(User, account["id"])
@@ -84,9 +84,7 @@ def check_credentials(email: str, password: str) -> dict | None:
         record("sign_in.succeeded", actor_id=account["id"], subject_id=account["id"])
         db.session.commit()
     else:
-        record_now(
-            "sign_in.succeeded", actor_id=account["id"], subject_id=account["id"], durable=False
-        )
+        record_now("sign_in.succeeded", actor_id=account["id"], subject_id=account["id"])
     return account
 
 

@@ -128,18 +128,14 @@ def _head(row) -> str:
 # On PostgreSQL (record_now) the same statements are prepared on the fast pool, and sent as one
 # message each side of the hash: BEGIN and the head's lock, then the row and the head's move
 # (one statement) and COMMIT.
-_COLUMNS = {
+_POSTGRESQL_TYPES = {
     "created_at": "timestamptz",
-    "event": "varchar",
     "actor_id": "integer",
-    "subject_type": "varchar",
     "subject_id": "integer",
-    "client_address": "varchar",
-    "request_id": "varchar",
     "details": "json",
-    "prev_hash": "varchar",
-    "hash": "varchar",
 }
+# The hashed columns and the hash, in that order, as the prepared INSERT's parameters $1..$10.
+_COLUMNS = {key: _POSTGRESQL_TYPES.get(key, "varchar") for key in (*HASHED, "hash")}
 _LOCK = fastpath.prepared(
     "audit_lock",
     f"UPDATE audit_head SET last_hash = last_hash WHERE id = {HEAD_ID} RETURNING last_hash",

@@ -17,6 +17,10 @@ worker_class = "sync"
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 keepalive = 5
+# gunicorn 27's control socket lives at one path per user, shared by every instance on the
+# host: a second instance (another app, a test server, a rolling restart) removes the first's.
+# Nothing here uses gunicornc, so no socket is opened.
+control_socket_disable = True
 # Recycle workers now and then (jittered so they do not all restart at once).
 max_requests = int(os.environ.get("MAX_REQUESTS", "10000"))
 max_requests_jitter = max_requests // 10

@@ -59,8 +59,8 @@ def configure_logging(log_format: str) -> None:
     root = logging.getLogger()
     if getattr(root, "_vaccination_configured", False):
         return
-    # Records need none of these, and looking them up costs on every request line.
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    # Records need neither; logProcesses stays on: gunicorn's own format uses %(process)d.
+    logging.logThreads = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())

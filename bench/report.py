@@ -41,9 +41,9 @@ def _ceiling(figures: dict) -> str:
 
 
 def targets(figures: dict) -> list[tuple[str, str, str, bool]]:
-    """(target, measured, required, passed) for each of the five."""
+    """(target, measured, required, passed) for each target of docs/benchmarks.md."""
     phases = figures["models"][figures["chosen"]]["phases"]
-    me, health = phases["me"]["ratio"], phases["health"]["ratio"]
+    me, health = phases["me"], phases["health"]
     expected = figures["cores"] / figures["verify_seconds"]
     sign_in = figures["sign_in"].get("ratio", figures["sign_in"]["rps"] / expected)
     scale = {
@@ -53,14 +53,31 @@ def targets(figures: dict) -> list[tuple[str, str, str, bool]]:
     growth = rss_growth(figures["soak"]["rss"])
     worst = max(growth.values(), default=float("inf"))
     errors = sum(phase["non2xx"] for phase in _phases(figures))
+    busiest = max(phase.get("wrk_thread_busy_max", 0) for phase in _phases(figures))
     return [
-        ("1a GET /users/me vs floor", f"{me:.2f}x", ">= 0.45x", me >= 0.45),
-        ("1b GET /health vs floor", f"{health:.2f}x", ">= 0.70x", health >= 0.70),
+        (
+            "1a GET /users/me vs floor",
+            f"{me['ratio']:.2f}x req/s ({me.get('cpu_ratio', 0):.2f}x by CPU per request)",
+            ">= 0.45x",
+            me["ratio"] >= 0.45,
+        ),
+        (
+            "1b GET /health vs floor",
+            f"{health['ratio']:.2f}x req/s ({health.get('cpu_ratio', 0):.2f}x by CPU per request)",
+            ">= 0.75x",
+            health["ratio"] >= 0.75,
+        ),
+        (
+            "1c GET /users/me p99, worst round, 16 connections",
+            f"{me.get('p99_worst_ms', me['p99_ms']):.1f} ms",
+            "< 25 ms",
+            me.get("p99_worst_ms", me["p99_ms"]) < 25,
+        ),
         (
             "2 POST /auth/token vs cores/verify",
             f"{sign_in:.2f}x ({figures['sign_in']['rps']:.1f} of {expected:.1f}/s)",
-            ">= 0.80x",
-            sign_in >= 0.8,
+            ">= 0.85x",
+            sign_in >= 0.85,
         ),
         (
             "3 p50 at 1M / at 10k registrations",
@@ -75,6 +92,12 @@ def targets(figures: dict) -> list[tuple[str, str, str, bool]]:
             worst <= 0.10 and len(growth) > 0,
         ),
         ("5 non-2xx answers", f"{errors}", "0", errors == 0),
+        (
+            "6 load generator not the bottleneck",
+            f"busiest wrk thread {busiest * 100:.0f}% of a core",
+            "< 50%",
+            busiest < 0.5,
+        ),
     ]
 
 
@@ -97,6 +120,12 @@ def endpoint_rows(figures: dict) -> list[tuple[str, dict]]:
         ("GET /centers?city= (10k centers)", figures["large"]["centers"]),
         ("mixed soak", figures["soak"]["load"]),
     ]
+
+
+def _cpu(phase: dict) -> str:
+    if "server_cpu_us" not in phase:
+        return "-"
+    return f"{phase['server_cpu_us']:.0f} ({phase['app_cpu_us']:.0f} + {phase['db_cpu_us']:.0f})"
 
 
 def machine() -> str:
@@ -166,6 +195,11 @@ def publish(figures: dict) -> bool:
             "/users/me req/s",
             "/health ratio",
             "/users/me ratio",
+            "floor CPU µs/req",
+            "/health CPU µs/req",
+            "/users/me CPU µs/req",
+            "/health CPU ratio",
+            "/users/me CPU ratio",
         )
     ]
     for model in figures["models"].values():
@@ -178,15 +212,33 @@ def publish(figures: dict) -> bool:
                 f"{p['me']['rps']:.0f}",
                 f"{p['health']['ratio']:.2f}",
                 f"{p['me']['ratio']:.2f}",
+                _cpu(p["floor"]),
+                _cpu(p["health"]),
+                _cpu(p["me"]),
+                f"{p['health'].get('cpu_ratio', 0):.2f}",
+                f"{p['me'].get('cpu_ratio', 0):.2f}",
             )
         )
-    endpoints = [("endpoint", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx")]
+    endpoints = [
+        (
+            "endpoint",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "server CPU µs/req (app + PostgreSQL)",
+            "wrk CPU, share of machine",
+            "requests",
+            "non-2xx",
+        )
+    ]
     endpoints += [
         (
             name,
             f"{p['rps']:.1f}",
             f"{p['p50_ms']:.2f}",
             f"{p['p99_ms']:.2f}",
+            _cpu(p),
+            f"{p['wrk_cpu_share'] * 100:.0f}%" if "wrk_cpu_share" in p else "-",
             p["requests"],
             p["non2xx"],
         )
@@ -211,11 +263,11 @@ def publish(figures: dict) -> bool:
         + "\n".join(figures["commands"])
         + "\ngunicorn -c gunicorn.conf.py --bind 127.0.0.1:PORT -k MODEL --workers 2 "
         "[--threads 4] wsgi:app  # and bench.floor:app\n"
-        f"wrk -t1 -c16 -d{settings['phase']}s --timeout 10s -s bench/wrk/report.lua URL"
+        f"wrk -t2 -c16 -d{settings['phase']}s --timeout 10s -s bench/wrk/report.lua URL"
         "  # floor, /health, /users/me\n"
-        f"wrk -t1 -c4 -d{settings['phase'] * 2}s ... URL/auth/token  # sign-in, POST form\n"
-        f"wrk -t1 -c2 -d{settings['phase']}s ... URL/vaccinations?status=pending  # and /centers\n"
-        f"wrk -t1 -c16 -d{settings['soak']}s -s bench/wrk/mixed.lua URL  # the soak\n```\n\n"
+        f"wrk -t2 -c4 -d{settings['phase'] * 2}s ... URL/auth/token  # sign-in, POST form\n"
+        f"wrk -t2 -c2 -d{settings['phase']}s ... URL/vaccinations?status=pending  # and /centers\n"
+        f"wrk -t2 -c16 -d{settings['soak']}s -s bench/wrk/mixed.lua URL  # the soak\n```\n\n"
         + (NOTES.read_text() if NOTES.exists() else "")
     )
     return all(ok for *_, ok in results)

@@ -10,6 +10,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.cpu import ServerCpu
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 HOST = "127.0.0.1"
@@ -44,6 +46,7 @@ class Server:
             command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
         self._wait_until_up("/health" if app == "wsgi:app" else "/")
+        self.cpu = ServerCpu(self.process.pid)
 
     def _wait_until_up(self, path: str, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds

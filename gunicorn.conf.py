@@ -21,6 +21,11 @@ keepalive = 5
 # host: a second instance (another app, a test server, a rolling restart) removes the first's.
 # Nothing here uses gunicornc, so no socket is opened.
 control_socket_disable = True
+# Build the app once in the master: a worker (at start, or recycled by max_requests) forks
+# ready instead of spending about a second of CPU importing and building it (docs/benchmarks.md
+# measures what a recycle costs). post_fork below gives each worker its own connections.
+# A code change therefore needs a full restart (a PaaS deploy does one), not a SIGHUP.
+preload_app = True
 # Recycle workers now and then (jittered so they do not all restart at once).
 max_requests = int(os.environ.get("MAX_REQUESTS", "10000"))
 max_requests_jitter = max_requests // 10

@@ -54,6 +54,7 @@ def targets(figures: dict) -> list[tuple[str, str, str, bool]]:
     worst = max(growth.values(), default=float("inf"))
     errors = sum(phase["non2xx"] for phase in _phases(figures))
     busiest = max(phase.get("wrk_thread_busy_max", 0) for phase in _phases(figures))
+    recycling = figures["models"][figures["chosen"]].get("recycling", {})
     return [
         (
             "1a GET /users/me vs floor",
@@ -93,7 +94,14 @@ def targets(figures: dict) -> list[tuple[str, str, str, bool]]:
         ),
         ("5 non-2xx answers", f"{errors}", "0", errors == 0),
         (
-            "6 load generator not the bottleneck",
+            "6 worker recycling (max_requests), share of app CPU at load",
+            f"{recycling.get('share', 0) * 100:.2f}% ({recycling.get('recycles', 0)} recycles,"
+            f" {recycling.get('boot_cpu_ms', 0):.0f} ms of CPU each)",
+            "< 1%",
+            recycling.get("share", 1) < 0.01,
+        ),
+        (
+            "7 load generator not the bottleneck",
             f"busiest wrk thread {busiest * 100:.0f}% of a core",
             "< 50%",
             busiest < 0.5,

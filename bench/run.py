@@ -130,10 +130,21 @@ def compare_models(env: dict, log: Path) -> dict:
         try:
             auth = {"BENCH_AUTH": sign_in(app.url, "demo1@example.org", PASSWORD)}
             runs = {"floor": [], "health": [], "me": []}
+            app_cpu_s = 0.0
             for _ in range(ROUNDS):
                 runs["floor"].append(run_wrk(floor.url + "/", PHASE, server=floor.cpu))
                 runs["health"].append(run_wrk(app.url + "/health", PHASE, server=app.cpu))
                 runs["me"].append(run_wrk(app.url + "/users/me", PHASE, env=auth, server=app.cpu))
+                app_cpu_s += sum(
+                    run["app_cpu_us"] * run["requests"] / 1e6
+                    for run in (runs["health"][-1], runs["me"][-1])
+                )
+            recycling = {
+                "recycles": app.recycles(),
+                "boot_cpu_ms": app.boot_cpu_s * 1000,
+                # Every recycle costs one worker start; against the app's CPU in these phases.
+                "share": app.recycles() * app.boot_cpu_s / app_cpu_s if app_cpu_s else 0.0,
+            }
         finally:
             floor.stop()
             app.stop()
@@ -148,7 +159,7 @@ def compare_models(env: dict, log: Path) -> dict:
             phases[name]["cpu_ratio"] = statistics.median(
                 base["server_cpu_us"] / run["server_cpu_us"] for run, base in pairs
             )
-        results[key] = {"name": model.name, "phases": phases}
+        results[key] = {"name": model.name, "phases": phases, "recycling": recycling}
         print(f"  {model.name}: " + ", ".join(f"{n} {p['rps']:.0f}/s" for n, p in phases.items()))
     return results
 

@@ -10,7 +10,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.cpu import ServerCpu
+from bench.cpu import ServerCpu, tree_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -41,12 +41,17 @@ class Server:
         self.url = f"http://{HOST}:{port}"
         command = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")]
         command += ["--bind", f"{HOST}:{port}", *model.args, app]
+        self.log_path = log
         self.log = log.open("ab")
+        self.log_start = self.log.tell()
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
         self._wait_until_up("/health" if app == "wsgi:app" else "/")
         self.cpu = ServerCpu(self.process.pid)
+        # What one worker costs to start (with preload_app: the fork and post_fork): the least
+        # CPU any worker has used by now (one of them answered the start-up check).
+        self.boot_cpu_s = min(tree_seconds(pid) for pid in self.worker_pids())
 
     def _wait_until_up(self, path: str, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds
@@ -65,6 +70,13 @@ class Server:
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()]
+
+    def recycles(self) -> int:
+        """Workers replaced by max_requests since this server started (gunicorn logs each)."""
+        self.log.flush()
+        with self.log_path.open("rb") as log:
+            log.seek(self.log_start)
+            return log.read().count(b"Autorestarting worker")
 
     def worker_rss_kib(self) -> dict[int, int]:
         """Resident memory of each worker, in KiB (VmRSS from /proc)."""

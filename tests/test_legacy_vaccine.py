@@ -8,6 +8,7 @@ import pytest
 
 from backend import clock, create_app
 from backend.legacy import services as legacy
+from config import ConfigurationError, load_config
 from tests.factories import DEFAULT_PASSWORD, make_user, registration
 
 VACCINE = "/legacy/vaccine"
@@ -307,3 +308,16 @@ def test_openapi_lists_the_prototype_routes_as_deprecated(client):
     for operation in operations:
         assert operation["deprecated"] is True
         assert operation["tags"] == ["Prototype (deprecated)"]
+
+
+def test_link_settings_are_read_and_checked():
+    config = load_config(
+        {"PUBLIC_BASE_URL": " https://vaccines.example.org/ ", "CERTIFICATE_LINK_HOURS": "2"},
+        APP_ENV="testing",
+    )
+    assert config["PUBLIC_BASE_URL"] == "https://vaccines.example.org"
+    assert config["CERTIFICATE_LINK_HOURS"] == 2
+    assert load_config({}, APP_ENV="testing")["CERTIFICATE_LINK_HOURS"] == 24
+    for bad in ({"PUBLIC_BASE_URL": "vaccines.example.org"}, {"CERTIFICATE_LINK_HOURS": "0"}):
+        with pytest.raises(ConfigurationError):
+            load_config(bad, APP_ENV="testing")

@@ -58,6 +58,23 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number, got {value!r}") from None
 
 
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(environ, name, default)
+    if value < 1:
+        raise ConfigurationError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _base_url(value: str | None) -> str | None:
+    """An origin such as https://api.example.org (no trailing slash), or None."""
+    if not value or not value.strip():
+        return None
+    value = value.strip().rstrip("/")
+    if not value.startswith(("https://", "http://")):
+        raise ConfigurationError(f"PUBLIC_BASE_URL must start with https:// or http://: {value!r}")
+    return value
+
+
 def _instance_secret(instance_dir: Path, filename: str) -> str:
     """A development-only secret, generated once and kept under instance/."""
     instance_dir.mkdir(parents=True, exist_ok=True)
@@ -173,6 +190,12 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "DEFAULT_PHONE_REGION": environ.get("DEFAULT_PHONE_REGION", "BD").strip().upper(),
         # Ed25519 private key (PEM) that signs vaccination certificates.
         "CERT_SIGNING_KEY": signing_key,
+        # The prototype's vaccine routes (backend/legacy): where POST /legacy/vaccine/create
+        # registers (default: the first active center), the origin certificate links are built
+        # on (default: the request's host), and how long such a link works.
+        "LEGACY_VACCINE_CENTER_ID": _int(environ, "LEGACY_VACCINE_CENTER_ID", 0) or None,
+        "PUBLIC_BASE_URL": _base_url(environ.get("PUBLIC_BASE_URL")),
+        "CERTIFICATE_LINK_HOURS": _positive(environ, "CERTIFICATE_LINK_HOURS", 24),
         # When true, only accounts marked verified may register for vaccination.
         "REQUIRE_VERIFIED": _flag(environ.get("REQUIRE_VERIFIED")),
         "MAX_CONTENT_LENGTH": 1024 * 1024,

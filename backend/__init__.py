@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.auth.routes import blp as auth_blp
     from backend.compat import register_aliases
     from backend.health import blp as health_blp
+    from backend.legacy.routes import blp as legacy_blp
     from backend.middleware import init_middleware
     from backend.observability import init_observability
     from backend.throttling import init_throttling
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
         vaccinations_blp,
         certificates_blp,
         audit_blp,
+        legacy_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

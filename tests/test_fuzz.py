@@ -65,10 +65,13 @@ def signed_in(request, app, auth, registry) -> tuple[dict, dict]:
 
 
 def point_at_rows(case, ids: dict) -> None:
-    """Path ids of the seeded rows, so routes get past their 404s to their other answers."""
+    """Path ids of the seeded rows, so routes get past their 404s to their other answers (other
+    path parameters, such as a signed link, stay as generated)."""
     approved = case.operation.path.endswith(ON_APPROVED)
     ids = {**ids, "vaccination_id": ids["approved" if approved else "pending"]}
-    case.path_parameters = {name: ids[name] for name in case.path_parameters}
+    case.path_parameters = {
+        name: ids.get(name, value) for name, value in case.path_parameters.items()
+    }
 
 
 @schema.parametrize()

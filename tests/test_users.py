@@ -1,14 +1,6 @@
-"""GET /users/me (and /profile), and the admin's GET /users and GET /users/<id>."""
+"""GET /users/me, and the admin's GET /users and GET /users/<id>."""
 
 import json
-
-
-def test_profile_alias_returns_the_same_profile(client, auth):
-    _, headers = auth.citizen(email="same@example.org")
-    assert (
-        client.get("/profile", headers=headers).get_json()
-        == client.get("/users/me", headers=headers).get_json()
-    )
 
 
 def test_citizen_cannot_list_or_read_other_accounts(client, auth):

@@ -57,6 +57,9 @@ defaults
     # A request whose instance refused the connection is retried on another one.
     option redispatch
     retries 2
+    # Also retry a request that an instance took and then dropped unanswered (it died): only
+    # GET and HEAD, as a POST may have been applied before the instance went away.
+    retry-on conn-failure empty-response
     timeout connect 3s
     timeout http-request 10s
     timeout queue 30s
@@ -73,6 +76,7 @@ backend app
     balance roundrobin
     option httpchk GET /health/ready
     http-check expect status 200
+    http-request disable-l7-retry if !METH_GET
     default-server inter 2s fall 2 rise 2
     http-response set-header X-Served-By %[srv_name]
 {servers}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -32,10 +31,8 @@ sys.path.insert(0, str(ROOT))
 import psycopg2  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from config import generate_signing_key  # noqa: E402
-
 sys.path.insert(0, str(ROOT / "scripts"))
-from stack_configs import haproxy_cfg, pgbouncer_ini  # noqa: E402
+from stack_files import haproxy_cfg, pgbouncer_ini, write_env_file  # noqa: E402
 
 ENV = os.environ
 DIR = (ROOT / ENV.get("STACK_DIR", "out/stack")).resolve()
@@ -52,7 +49,6 @@ BIN = ROOT / ".venv" / "bin"
 SBIN_PATH = os.pathsep.join([ENV.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/local/sbin"])
 # PgBouncer refuses to run as root; it switches to this user instead.
 PGBOUNCER_USER = ENV.get("STACK_PGBOUNCER_USER", "nobody")
-SECRETS = ("SECRET_KEY", "CERT_SIGNING_KEY", "AUDIT_KEY", "METRICS_TOKEN")
 
 
 def program(name: str) -> str:
@@ -113,11 +109,14 @@ def stop(*names: str, timeout: float = 40) -> None:
         print(f"stopped {name} (pid {pid})")
 
 
-def wait_for(what: str, check, timeout: float = 60) -> None:
+def wait_for(name: str, check, timeout: float = 60) -> None:
+    """Until check() is true; fail when the component `name` exits or takes too long."""
     deadline = time.monotonic() + timeout
     while not check():
+        if running(name) is None:
+            sys.exit(f"stack: {name} exited; see {DIR / name}.log")
         if time.monotonic() > deadline:
-            sys.exit(f"stack: {what} did not answer within {timeout:.0f} s (logs in {DIR})")
+            sys.exit(f"stack: {name} did not answer within {timeout:.0f} s; see {DIR / name}.log")
         time.sleep(0.2)
 
 
@@ -163,104 +162,76 @@ def ensure_database() -> None:
     connection.close()
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    if not path.exists():
-        return {}
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-    return {
-        key.removeprefix("export "): value.strip("'")
-        for key, value in pairs
-        if not key.startswith("#")
-    }
-
-
-def write_env_file() -> dict[str, str]:
-    """STACK_DIR/env: the app's environment (secrets kept across restarts); `. out/stack/env`."""
-    path = DIR / "env"
-    kept = read_env_file(path)
-    generated = {
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "CERT_SIGNING_KEY": generate_signing_key().strip().replace("\n", "\\n"),
-        "AUDIT_KEY": secrets.token_urlsafe(48),
-        "METRICS_TOKEN": secrets.token_urlsafe(32),
-    }
-    direct = POSTGRES_URL.render_as_string(hide_password=False)
-    pooled = POSTGRES_URL.set(host="127.0.0.1", port=PGBOUNCER_PORT)
-    lines = [
-        "# The local stack's app environment, written by scripts/stack.py. Never commit it.",
-        "export FLASK_APP='wsgi:app'",
-        "export APP_ENV='production'",
-        "export TRUSTED_PROXIES='1'",
-        f"export REDIS_URL='redis://127.0.0.1:{REDIS_PORT}/0'",
-        f"export DATABASE_URL='{pooled.render_as_string(hide_password=False)}'",
-        "# PgBouncer rejects startup options: the statement timeout is left to the server.",
-        "export DATABASE_STATEMENT_TIMEOUT_MS='0'",
-        "# until fastpath drops PREPARE",
-        f"export FASTPATH_DATABASE_URL='{direct}'",
-    ]
-    lines += [f"export {name}='{kept.get(name) or generated[name]}'" for name in SECRETS]
-    path.write_text("\n".join(lines) + "\n")
-    path.chmod(0o600)
-    return read_env_file(path)
-
-
 def up() -> None:
     names = ["redis", "pgbouncer", *(f"gunicorn-{port}" for port in APP_PORTS), "haproxy"]
+    if all(running(name) for name in names):
+        print("stack: already up")
+        return summary()
     if any(running(name) for name in names):
-        sys.exit("stack: already running (make stack-down first); `scripts/stack.py status`")
-    haproxy, pgbouncer, redis = program("haproxy"), program("pgbouncer"), program("redis-server")
+        sys.exit("stack: partly running; make stack-down first (scripts/stack.py status)")
+    tools = {name: program(name) for name in ("haproxy", "pgbouncer", "redis-server")}
     for port in (LB_PORT, STATS_PORT, PGBOUNCER_PORT, REDIS_PORT, *APP_PORTS):
         if not port_free(port):
-            sys.exit(
-                f"stack: port {port} is taken (set STACK_*_PORT; README, Production-like stack)"
-            )
+            sys.exit(f"stack: port {port} is taken (README, Production-like stack: STACK_*_PORT)")
     DIR.mkdir(parents=True, exist_ok=True)
     ensure_database()
-    app_env = write_env_file()
-
-    start("redis", [redis, "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--dir", str(DIR)])  # fmt: skip
-    pgbouncer_dir = DIR / "pgbouncer"
-    pgbouncer_dir.mkdir(exist_ok=True)
-    (pgbouncer_dir / "pgbouncer.ini").write_text(
-        pgbouncer_ini(POSTGRES_URL, PGBOUNCER_PORT, pgbouncer_dir, INSTANCES)
-    )
-    (pgbouncer_dir / "userlist.txt").write_text(f'"{POSTGRES_URL.username}" ""\n')
-    argv = [pgbouncer, str(pgbouncer_dir / "pgbouncer.ini")]
-    if os.geteuid() == 0:
-        shutil.chown(pgbouncer_dir, PGBOUNCER_USER)
-        argv[1:1] = ["-u", PGBOUNCER_USER]
-    start("pgbouncer", argv)
-
+    app_env = write_env_file(DIR / "env", POSTGRES_URL, PGBOUNCER_PORT, REDIS_PORT)
+    start("redis", [tools["redis-server"], "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--dir", str(DIR)])  # fmt: skip
+    start_pgbouncer(tools["pgbouncer"])
     print("migrating (directly, not through PgBouncer)")
     migrate_env = {**ENV, **app_env, "DATABASE_URL": app_env["FASTPATH_DATABASE_URL"]}
     subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=migrate_env, check=True)
-
     pooled = make_url(app_env["DATABASE_URL"])
-    wait_for("PgBouncer", lambda: database_answers(pooled))
+    wait_for("pgbouncer", lambda: database_answers(pooled))
+    start_instances(app_env)
+    start_balancer(tools["haproxy"])
+    summary()
+
+
+def start_pgbouncer(pgbouncer: str) -> None:
+    run_dir = DIR / "pgbouncer"
+    run_dir.mkdir(exist_ok=True)
+    (run_dir / "pgbouncer.ini").write_text(
+        pgbouncer_ini(POSTGRES_URL, PGBOUNCER_PORT, run_dir, INSTANCES)
+    )
+    (run_dir / "userlist.txt").write_text(f'"{POSTGRES_URL.username}" ""\n')
+    argv = [pgbouncer, str(run_dir / "pgbouncer.ini")]
+    if os.geteuid() == 0:
+        shutil.chown(run_dir, PGBOUNCER_USER)
+        argv[1:1] = ["-u", PGBOUNCER_USER]
+    start("pgbouncer", argv)
+
+
+def start_instances(app_env: dict[str, str]) -> None:
+    """gunicorn as shipped (gunicorn.conf.py), each with its own metrics folder."""
     for port in APP_PORTS:
-        metrics = DIR / f"metrics-{port}"
         env = {**ENV, **app_env, "HOST": "127.0.0.1", "PORT": str(port),
-               "PROMETHEUS_MULTIPROC_DIR": str(metrics)}  # fmt: skip
-        start(
-            f"gunicorn-{port}", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], env
-        )
+               "PROMETHEUS_MULTIPROC_DIR": str(DIR / f"metrics-{port}")}  # fmt: skip
+        argv = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"]
+        start(f"gunicorn-{port}", argv, env)
     for port in APP_PORTS:
         url = f"http://127.0.0.1:{port}/health/ready"
-        wait_for(f"gunicorn on {port}", lambda url=url: http_status(url)[0] == 200)
+        wait_for(f"gunicorn-{port}", lambda url=url: http_status(url)[0] == 200)
 
+
+def start_balancer(haproxy: str) -> None:
+    """HAProxy, then wait until it has answered /health/ready through every instance."""
     (DIR / "haproxy.cfg").write_text(haproxy_cfg(LB_PORT, APP_PORTS, STATS_PORT))
     start("haproxy", [haproxy, "-f", str(DIR / "haproxy.cfg")])
-    lb_ready = f"http://127.0.0.1:{LB_PORT}/health/ready"
     served_by: set[str] = set()
 
-    def every_backend_seen() -> bool:
-        status, headers = http_status(lb_ready)
+    def every_instance_seen() -> bool:
+        status, headers = http_status(f"http://127.0.0.1:{LB_PORT}/health/ready")
         if status == 200:
             served_by.add(headers.get("X-Served-By", ""))  # HAProxy sends it lowercased
         return served_by >= {f"app{port}" for port in APP_PORTS}
 
-    wait_for("HAProxy (through every instance)", every_backend_seen)
+    wait_for("haproxy", every_instance_seen)
+
+
+def summary() -> None:
+    where = DIR.relative_to(ROOT) if DIR.is_relative_to(ROOT) else DIR
     print(
         f"\nstack up: http://127.0.0.1:{LB_PORT} (HAProxy, round robin over {INSTANCES} "
         f"instances: {', '.join(map(str, APP_PORTS))})\n"
@@ -268,8 +239,8 @@ def up() -> None:
         f"  PgBouncer 127.0.0.1:{PGBOUNCER_PORT} (transaction mode) → PostgreSQL "
         f"{POSTGRES_URL.host}:{POSTGRES_URL.port}/{POSTGRES_URL.database}; "
         f"Redis 127.0.0.1:{REDIS_PORT}\n"
-        f"  environment, logs, pids: {DIR.relative_to(ROOT) if DIR.is_relative_to(ROOT) else DIR}"
-        "\n  stop: make stack-down"
+        f"  environment, logs, pids: {where}\n"
+        "  stop: make stack-down"
     )
 
 

@@ -1,10 +1,55 @@
-"""The configuration files scripts/stack.py writes for PgBouncer and HAProxy."""
+"""The files scripts/stack.py writes: the app's environment, PgBouncer's and HAProxy's configs."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from sqlalchemy.engine import URL
+
+from config import generate_signing_key
+
+SECRETS = ("SECRET_KEY", "CERT_SIGNING_KEY", "AUDIT_KEY", "METRICS_TOKEN")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {
+        key.removeprefix("export "): value.strip("'")
+        for key, value in pairs
+        if not key.startswith("#")
+    }
+
+
+def write_env_file(path: Path, postgres: URL, pgbouncer_port: int, redis_port: int) -> dict:
+    """The app's environment, secrets kept across restarts; a shell can source it."""
+    kept = read_env_file(path)
+    generated = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "CERT_SIGNING_KEY": generate_signing_key().strip().replace("\n", "\\n"),
+        "AUDIT_KEY": secrets.token_urlsafe(48),
+        "METRICS_TOKEN": secrets.token_urlsafe(32),
+    }
+    direct = postgres.render_as_string(hide_password=False)
+    pooled = postgres.set(host="127.0.0.1", port=pgbouncer_port)
+    lines = [
+        "# The local stack's app environment, written by scripts/stack.py. Never commit it.",
+        "export FLASK_APP='wsgi:app'",
+        "export APP_ENV='production'",
+        "export TRUSTED_PROXIES='1'",
+        f"export REDIS_URL='redis://127.0.0.1:{redis_port}/0'",
+        f"export DATABASE_URL='{pooled.render_as_string(hide_password=False)}'",
+        "# PgBouncer rejects startup options: the statement timeout is left to the server.",
+        "export DATABASE_STATEMENT_TIMEOUT_MS='0'",
+        "# until fastpath drops PREPARE",
+        f"export FASTPATH_DATABASE_URL='{direct}'",
+    ]
+    lines += [f"export {name}='{kept.get(name) or generated[name]}'" for name in SECRETS]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return read_env_file(path)
 
 
 def pgbouncer_ini(postgres: URL, port: int, run_dir: Path, instances: int) -> str:

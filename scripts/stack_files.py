@@ -72,6 +72,8 @@ unix_socket_dir =
 auth_type = trust
 auth_file = {run_dir / "userlist.txt"}
 pool_mode = transaction
+; SHOW POOLS, SHOW STATS: psql -p {port} -U {postgres.username} pgbouncer
+stats_users = {postgres.username}
 max_client_conn = {max(200, instances * 2 * 10 * 4)}
 default_pool_size = 20
 reserve_pool_size = 5

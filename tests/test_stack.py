@@ -48,7 +48,7 @@ def stack():
         pytest.skip("the stack runs on PostgreSQL (set TEST_DATABASE_URL)")
     url = make_url(test_url)
     url = url.set(drivername="postgresql", database=f"{url.database}_stack")
-    stack_dir = ROOT / "out" / f"stack-test-{os.getpid()}"  # PgBouncer's user must read it
+    stack_dir = ROOT / "out" / f"stack-test-{os.getpid()}"  # ignored by git, like out/stack
     env = {
         **os.environ,
         "STACK_DIR": str(stack_dir),

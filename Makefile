@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format migrate soak bench compose-env clean
+.PHONY: run test lint format migrate soak bench compose-env stack stack-down stack-tools clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,28 @@ soak: $(BIN)/activate
 ## make compose-env: secrets for the local docker-compose stack (docker compose up --build)
 compose-env: $(BIN)/activate
 	$(BIN)/python scripts/compose_env.py .env.compose
+
+## make stack: HAProxy → RUSH_INSTANCES gunicorns → PgBouncer (transaction mode) → the local
+## PostgreSQL, and Redis, all in the background; returns once every part answers (scripts/stack.py)
+STACK_TOOLS := haproxy pgbouncer redis-server
+stack: $(BIN)/activate stack-tools
+	$(BIN)/python scripts/stack.py up
+
+stack-down:
+	$(BIN)/python scripts/stack.py down
+
+# Without Docker: install what is missing with apt-get as root, else say what is missing.
+stack-tools:
+	@missing=""; for tool in $(STACK_TOOLS); do \
+	  PATH="$$PATH:/usr/sbin:/sbin" command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "make stack needs:$$missing (as root: apt-get install$$missing)"; exit 1; \
+	  fi; \
+	fi
 
 ## make bench: the benchmark (PostgreSQL at BENCH_DATABASE_URL, wrk; about 15 minutes)
 bench: $(BIN)/activate

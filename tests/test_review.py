@@ -56,10 +56,22 @@ def test_approving_twice_is_a_no_op_with_one_certificate(app, registry):
     assert certificates(app) == 1
 
 
-def test_an_admin_cannot_approve_or_reject_their_own_registration(registry):
+@pytest.mark.parametrize("action, body", [("approve", {}), ("reject", {"reason": "mine"})])
+def test_an_admin_cannot_approve_or_reject_their_own_registration(registry, action, body):
     vaccination_id, _ = registry.pending(registry.officer)
-    assert registry.review(vaccination_id, "approve").status_code == 403
-    assert registry.review(vaccination_id, "reject", reason="mine").status_code == 403
+    response = registry.review(vaccination_id, action, **body)
+    assert response.status_code == 403
+    assert "your own" in response.get_json()["message"]
+
+
+def test_an_admin_cannot_revoke_their_own_certificate(auth, registry):
+    vaccination_id, _ = registry.pending(registry.officer)
+    _, colleague = auth.admin(name="Second Officer")
+    assert registry.review(vaccination_id, "approve", colleague).status_code == 200
+    response = registry.review(vaccination_id, "revoke", reason="I would rather not")
+    assert response.status_code == 403
+    assert "your own" in response.get_json()["message"]
+    assert registry.review(vaccination_id, "revoke", colleague, reason="Error").status_code == 200
 
 
 def test_approving_or_rejecting_a_cancelled_registration_is_409(client, registry):

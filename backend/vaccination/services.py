@@ -176,9 +176,10 @@ def cancel(user: User, vaccination_id: int) -> None:
 
 
 def _reviewable(admin: User, vaccination_id: int) -> Vaccination:
+    """The registration an admin may review: every review action (approve, reject, revoke)."""
     vaccination = visible_vaccination(admin, vaccination_id)
     if vaccination.user_id == admin.id:
-        abort(403, message="You cannot review your own registration; another admin must.")
+        abort(403, message="You cannot review your own vaccination record; another admin must.")
     return vaccination
 
 
@@ -216,7 +217,7 @@ def reject(admin: User, vaccination_id: int, reason: str) -> Vaccination:
 
 def revoke(admin: User, vaccination_id: int, reason: str) -> Vaccination:
     """Revoke the certificate of a record entered in error; the dose no longer counts."""
-    vaccination = visible_vaccination(admin, vaccination_id)
+    vaccination = _reviewable(admin, vaccination_id)
     refusal = "Only an approved registration has a certificate to revoke"
     if _move(vaccination, Status.APPROVED, Status.REVOKED, refusal):
         certificate = vaccination.certificate

@@ -190,6 +190,11 @@ def approve(admin: User, vaccination_id: int, vaccination_date: date | None) -> 
     if vaccination.status == Status.PENDING:
         if given > today():
             invalid("vaccination_date", "The vaccination date is in the future.")
+        if given < (registered := vaccination.created_at.date()):
+            invalid(
+                "vaccination_date",
+                f"The vaccination date is before the registration ({registered.isoformat()}).",
+            )
         doses = approved_doses(vaccination.user_id)
         if doses and given < (earliest := earliest_next_dose(doses[-1])):
             invalid("vaccination_date", f"This dose cannot be given before {earliest.isoformat()}.")

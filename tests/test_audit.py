@@ -164,6 +164,13 @@ def test_verify_under_a_wrong_audit_key_fails(app, client, auth, monkeypatch):
     assert result.exit_code == 1 and "broken at event #1" in result.output, result.output
 
 
+def test_verify_prints_the_head_to_keep_outside_the_database(app, client, auth):
+    failed_sign_ins(client, auth, "h@example.org", count=1)
+    with app.app_context():
+        head = db.session.scalar(text("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"))
+    assert verify(app).output.strip() == f"audit chain intact: 2 events, head {head}"
+
+
 def test_postgres_refuses_changes_to_the_trail(app, client, auth, postgres_url):
     auth.citizen(email="x@example.org")
     with app.app_context(), pytest.raises(DBAPIError, match="append-only"):

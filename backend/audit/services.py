@@ -183,6 +183,11 @@ def _rows() -> Iterator[AuditEvent]:
         db.session.expunge_all()
 
 
+def head_hash() -> str | None:
+    """The newest event's hash, as the head row holds it."""
+    return db.session.scalar(select(AuditHead.last_hash).where(AuditHead.id == HEAD_ID))
+
+
 def verify_chain() -> tuple[int, int | None]:
     """(rows checked, id of the first row that breaks the chain or None when it holds)."""
     expected_prev, checked = GENESIS_HASH, 0
@@ -190,7 +195,6 @@ def verify_chain() -> tuple[int, int | None]:
         if row.prev_hash != expected_prev or not hmac.compare_digest(row.hash, content_hash(row)):
             return checked, row.id
         expected_prev, checked = row.hash, checked + 1
-    head = db.session.scalar(select(AuditHead.last_hash).where(AuditHead.id == HEAD_ID))
-    if checked and head != expected_prev:
+    if checked and head_hash() != expected_prev:
         return checked, -1  # the newest rows were removed: the head remembers a later hash
     return checked, None

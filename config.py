@@ -161,14 +161,17 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
     database_url = normalise_database_url(environ.get("DATABASE_URL") or environ.get("URL"))
     secret_key = environ.get("SECRET_KEY") or environ.get("SECRET_TOKEN") or None
     signing_key = _signing_key(environ.get("CERT_SIGNING_KEY"))
+    audit_key = environ.get("AUDIT_KEY") or None
     if app_env == "testing":
         database_url = normalise_database_url(environ.get("TEST_DATABASE_URL")) or "sqlite://"
         secret_key = secret_key or "testing-only-secret-key-0123456789abcdef"
         signing_key = signing_key or generate_signing_key()
+        audit_key = audit_key or secrets.token_urlsafe(48)
     elif app_env == "development":
         database_url = database_url or f"sqlite:///{instance_dir / 'vaccination.sqlite3'}"
         secret_key = secret_key or _instance_secret(instance_dir, "secret_key")
         signing_key = signing_key or _instance_signing_key(instance_dir)
+        audit_key = audit_key or _instance_secret(instance_dir, "audit_key")
 
     redis_url = environ.get("REDIS_URL") or None
     config = {
@@ -196,6 +199,9 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "LEGACY_VACCINE_CENTER_ID": _int(environ, "LEGACY_VACCINE_CENTER_ID", 0) or None,
         "PUBLIC_BASE_URL": _base_url(environ.get("PUBLIC_BASE_URL")),
         "CERTIFICATE_LINK_HOURS": _positive(environ, "CERTIFICATE_LINK_HOURS", 24),
+        # HMAC-SHA256 key of the audit chain (backend/audit/services.py); never in the database,
+        # so whoever can write to it cannot recompute the chain after changing a row.
+        "AUDIT_KEY": audit_key,
         # When true, only accounts marked verified may register for vaccination.
         "REQUIRE_VERIFIED": _flag(environ.get("REQUIRE_VERIFIED")),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -266,3 +272,8 @@ def check_production(config: Mapping) -> None:
         raise ConfigurationError("DATABASE_URL is not set")
     if not config.get("CERT_SIGNING_KEY"):
         raise ConfigurationError("CERT_SIGNING_KEY is not set")
+    audit_key = config.get("AUDIT_KEY")
+    if not audit_key:
+        raise ConfigurationError("AUDIT_KEY is not set")
+    if len(audit_key) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(f"AUDIT_KEY is shorter than {MIN_SECRET_LENGTH} characters")

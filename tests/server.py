@@ -42,6 +42,7 @@ def gunicorn(database_url: str, *, workers: int = 4, **environ):
         "SECRET_KEY": "gunicorn-test-secret-key-0123456789abcdef",
         "DATABASE_URL": database_url,
         "CERT_SIGNING_KEY": CERT_SIGNING_KEY,
+        "AUDIT_KEY": "gunicorn-test-audit-key-0123456789abcdef",
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),

@@ -2,6 +2,7 @@
 
 import pytest
 
+from backend import notify
 from tests.conftest import DEFAULT_PASSWORD
 from tests.outbox import body_of, code_in
 
@@ -26,6 +27,50 @@ def test_new_phone_number_needs_the_password_and_unverifies(client, auth):
     user = client.patch("/users/me", json=right, headers=headers).get_json()
     assert user["phone_number"] == "+8801819000111"
     assert user["verified"] is False
+
+
+def forgot(client, email: str) -> None:
+    """Ask for a reset code and wait until every delivery of it is done."""
+    assert client.post("/auth/password/forgot", json={"email": email}).status_code == 202
+    notify.drain()
+
+
+def test_an_owner_changing_the_phone_gets_no_reset_sms_there(client, auth, mailbox, sms):
+    _, headers = auth.citizen(email="own@example.org", phone_number="+8801711000021", verified=True)
+    change = {"phone_number": "+8801711000022", "current_password": DEFAULT_PASSWORD}
+    assert client.patch("/users/me", json=change, headers=headers).get_json()["verified"] is False
+    forgot(client, "own@example.org")
+    assert mailbox.wait_for("own@example.org")
+    assert all(message["to"] != "+8801711000022" for message in sms.received)
+
+
+def test_an_admin_changing_the_phone_unverifies_and_reset_sends_no_sms(client, auth, mailbox, sms):
+    _, admin = auth.admin()
+    user_id, _ = auth.citizen(
+        email="moved@example.org", phone_number="+8801711000031", verified=True
+    )
+    change = {"phone_number": "+8801711000032"}
+    response = client.patch(f"/users/{user_id}", json=change, headers=admin)
+    assert response.status_code == 200 and response.get_json()["verified"] is False
+    forgot(client, "moved@example.org")
+    assert mailbox.wait_for("moved@example.org")
+    assert all(message["to"] != "+8801711000032" for message in sms.received)
+
+
+def test_an_admin_cannot_vouch_for_a_new_phone_in_the_same_request(client, auth):
+    _, admin = auth.admin()
+    user_id, _ = auth.citizen(phone_number="+8801711000041", verified=True)
+    change = {"phone_number": "+8801711000042", "verified": True}
+    response = client.patch(f"/users/{user_id}", json=change, headers=admin)
+    assert response.get_json()["verified"] is False
+
+
+def test_an_unchanged_phone_or_other_fields_keep_the_account_verified(client, auth):
+    _, admin = auth.admin()
+    user_id, _ = auth.citizen(phone_number="+8801711000051", verified=True)
+    change = {"phone_number": "+8801711000051", "name": "Same Phone"}
+    response = client.patch(f"/users/{user_id}", json=change, headers=admin)
+    assert response.get_json()["verified"] is True
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,9 @@ from tests.conftest import DEFAULT_PASSWORD
 from tests.factories import registration
 from tests.outbox import body_of, code_in
 from tests.server import gunicorn, request
+from tests.tampering import chain_holds, keyed, plain_sha256, tamper
+
+WRONG_KEY = "not-the-audit-key-0123456789abcdef-0123456789"
 
 
 def events(client, headers, **filters):
@@ -86,17 +89,6 @@ def verify(app):
     return app.test_cli_runner().invoke(args=["audit", "verify"])
 
 
-def tamper(sql: str) -> None:
-    """Change the trail behind the app's back, as an attacker with database access would."""
-    with db.engine.begin() as connection:
-        postgres = connection.dialect.name == "postgresql"
-        if postgres:
-            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
-        connection.execute(text(sql))
-        if postgres:
-            connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
-
-
 def test_verify_names_the_first_altered_row(app, client, auth):
     auth.citizen(email="v@example.org")
     for _ in range(3):
@@ -119,6 +111,66 @@ def test_verify_notices_removed_newest_rows(app, client, auth):
     assert result.exit_code == 1 and "removed" in result.output
 
 
+def failed_sign_ins(client, auth, email: str, count: int = 3) -> None:
+    auth.citizen(email=email)
+    for _ in range(count):
+        client.post("/auth/token", data={"username": email, "password": "nope nope"})
+
+
+def test_the_chain_is_hmac_sha256_under_the_audit_key(app, client, auth):
+    failed_sign_ins(client, auth, "k@example.org")
+    with app.app_context():
+        assert chain_holds(keyed(app.config["AUDIT_KEY"]))
+        assert not chain_holds(plain_sha256)
+
+
+@pytest.mark.parametrize("digest", [plain_sha256, keyed(WRONG_KEY)], ids=["sha256", "wrong-key"])
+def test_an_edited_row_in_a_recomputed_chain_is_caught(app, client, auth, digest):
+    failed_sign_ins(client, auth, "e@example.org")
+    with app.app_context():
+        tamper("UPDATE audit_events SET client_address = '10.6.6.6'", rechain_with=digest)
+        assert chain_holds(digest)  # every link holds, as far as the attacker can tell
+    result = verify(app)
+    assert result.exit_code == 1 and "broken at event #1" in result.output, result.output
+
+
+def test_a_deleted_row_in_a_recomputed_chain_is_caught(app, client, auth):
+    failed_sign_ins(client, auth, "d@example.org")
+    with app.app_context():
+        tamper(
+            "DELETE FROM audit_events WHERE event = 'sign_in.failed' AND id = "
+            "(SELECT MIN(id) FROM audit_events WHERE event = 'sign_in.failed')",
+            rechain_with=plain_sha256,
+        )
+    result = verify(app)
+    assert result.exit_code == 1 and "broken at event" in result.output, result.output
+
+
+def test_only_the_key_makes_a_recomputed_chain_pass(app, client, auth):
+    """The control for the two tests above: their attack is faithful, the key is what stops it."""
+    failed_sign_ins(client, auth, "c@example.org")
+    with app.app_context():
+        tamper(
+            "UPDATE audit_events SET client_address = '10.6.6.6'",
+            rechain_with=keyed(app.config["AUDIT_KEY"]),
+        )
+    assert verify(app).exit_code == 0
+
+
+def test_verify_under_a_wrong_audit_key_fails(app, client, auth, monkeypatch):
+    failed_sign_ins(client, auth, "w@example.org")
+    monkeypatch.setitem(app.config, "AUDIT_KEY", WRONG_KEY)
+    result = verify(app)
+    assert result.exit_code == 1 and "broken at event #1" in result.output, result.output
+
+
+def test_verify_prints_the_head_to_keep_outside_the_database(app, client, auth):
+    failed_sign_ins(client, auth, "h@example.org", count=1)
+    with app.app_context():
+        head = db.session.scalar(text("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"))
+    assert verify(app).output.strip() == f"audit chain intact: 2 events, head {head}"
+
+
 def test_postgres_refuses_changes_to_the_trail(app, client, auth, postgres_url):
     auth.citizen(email="x@example.org")
     with app.app_context(), pytest.raises(DBAPIError, match="append-only"):
@@ -129,7 +181,8 @@ def test_postgres_refuses_changes_to_the_trail(app, client, auth, postgres_url):
 def test_concurrent_appends_keep_one_chain(app, auth, postgres_url):
     auth.citizen(email="race@example.org")
     form = b"username=race%40example.org&password=wrong+password"
-    with gunicorn(postgres_url, workers=4) as base:
+    # The server writes the chain under the key this app verifies it with.
+    with gunicorn(postgres_url, workers=4, AUDIT_KEY=app.config["AUDIT_KEY"]) as base:
 
         def attempt(_):
             return request(

@@ -7,6 +7,7 @@ from config import ConfigurationError, generate_signing_key, load_config
 
 STRONG = "s" * 40
 SIGNING_KEY = generate_signing_key()
+AUDIT_KEY = "a" * 40
 
 
 def test_production_without_secret_key_refuses_to_start():
@@ -41,6 +42,7 @@ def test_postgres_urls_use_psycopg2(scheme):
             "SECRET_KEY": STRONG,
             "DATABASE_URL": f"{scheme}u@h/db",
             "CERT_SIGNING_KEY": SIGNING_KEY,
+            "AUDIT_KEY": AUDIT_KEY,
         }
     )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://u@h/db"
@@ -53,6 +55,7 @@ def test_prototype_variable_names_are_read():
             "SECRET_TOKEN": STRONG,
             "URL": "sqlite://",
             "CERT_SIGNING_KEY": SIGNING_KEY,
+            "AUDIT_KEY": AUDIT_KEY,
         }
     )
     assert config["SECRET_KEY"] == STRONG
@@ -70,6 +73,43 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
 def test_production_without_certificate_signing_key_refuses_to_start():
     with pytest.raises(ConfigurationError, match="CERT_SIGNING_KEY is not set"):
         load_config({"APP_ENV": "production", "SECRET_KEY": STRONG, "DATABASE_URL": "sqlite://"})
+
+
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": STRONG,
+    "DATABASE_URL": "sqlite://",
+    "CERT_SIGNING_KEY": SIGNING_KEY,
+}
+
+
+def test_production_without_audit_key_refuses_to_start():
+    with pytest.raises(ConfigurationError) as refused:
+        load_config(PRODUCTION)
+    assert str(refused.value) == "refusing to start: AUDIT_KEY is not set"
+
+
+def test_production_with_a_short_audit_key_refuses_to_start():
+    with pytest.raises(ConfigurationError) as refused:
+        load_config({**PRODUCTION, "AUDIT_KEY": "x" * 31})
+    assert str(refused.value) == "refusing to start: AUDIT_KEY is shorter than 32 characters"
+
+
+def test_production_takes_the_audit_key_from_the_environment():
+    assert load_config({**PRODUCTION, "AUDIT_KEY": AUDIT_KEY})["AUDIT_KEY"] == AUDIT_KEY
+
+
+def test_development_generates_an_audit_key_once_and_keeps_it(tmp_path):
+    environ = {"APP_ENV": "development", "INSTANCE_PATH": str(tmp_path)}
+    first, second = load_config(environ), load_config(environ)
+    assert len(first["AUDIT_KEY"]) >= 32 and first["AUDIT_KEY"] == second["AUDIT_KEY"]
+    assert first["AUDIT_KEY"] != first["SECRET_KEY"]
+    assert (tmp_path / "audit_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_testing_generates_an_audit_key_per_run():
+    first, second = load_config({"APP_ENV": "testing"}), load_config({"APP_ENV": "testing"})
+    assert len(first["AUDIT_KEY"]) >= 32 and first["AUDIT_KEY"] != second["AUDIT_KEY"]
 
 
 def test_a_signing_key_that_is_not_ed25519_is_refused_without_echoing_it():

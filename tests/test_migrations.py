@@ -1,11 +1,13 @@
 """Migrations build the schema from nothing, match the models exactly, and unwind cleanly."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from backend.extensions import db
+from tests.tampering import GENESIS_HASH, chain_holds, keyed, plain_sha256, tamper
 
 
 def test_downgrade_to_base_and_upgrade_again_matches_the_models(app):
@@ -16,3 +18,55 @@ def test_downgrade_to_base_and_upgrade_again_matches_the_models(app):
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, db.metadata) == []
+
+
+def audit_head(app) -> str:
+    with app.app_context():
+        return db.session.scalar(text("SELECT last_hash FROM audit_head"))
+
+
+def plain_chain_at_0005(app, client, auth) -> None:
+    """Events as the code before revision 0006 wrote them: chained with plain SHA-256."""
+    auth.citizen(email="before@example.org")
+    for _ in range(3):
+        client.post("/auth/token", data={"username": "before@example.org", "password": "no no"})
+    with app.app_context():
+        downgrade(revision="0005")
+        tamper("SELECT 1", rechain_with=plain_sha256)
+        assert chain_holds(plain_sha256)
+
+
+def test_0006_keys_a_plain_chain_and_verify_accepts_it(app, client, auth):
+    plain_chain_at_0005(app, client, auth)
+    with app.app_context():
+        upgrade()
+        assert chain_holds(keyed(app.config["AUDIT_KEY"]))
+    verified = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0 and "intact: 4 events" in verified.output, verified.output
+
+
+def test_0006_downgrade_restores_the_plain_chain(app, client, auth):
+    auth.citizen(email="after@example.org")
+    client.post("/auth/token", data={"username": "after@example.org", "password": "no no"})
+    with app.app_context():
+        downgrade(revision="0005")
+        assert chain_holds(plain_sha256)
+        last = db.session.scalar(text("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"))
+        db.session.remove()
+        upgrade()
+    assert audit_head(app) != last
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_0006_refuses_to_key_a_chain_that_is_already_broken(app, client, auth, capsys):
+    """Keying a tampered chain would launder the change: the upgrade stops and says where."""
+    plain_chain_at_0005(app, client, auth)
+    with app.app_context():
+        tamper("UPDATE audit_events SET client_address = '10.6.6.6' WHERE id = 2")
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the reason and exits 1
+            upgrade()
+        assert "audit chain broken at event #2" in capsys.readouterr().err
+        tamper("DELETE FROM audit_events")
+        db.session.execute(text(f"UPDATE audit_head SET last_hash = '{GENESIS_HASH}'"))
+        db.session.commit()
+        upgrade()

@@ -32,11 +32,35 @@ def test_approval_records_the_admin_date_and_certificate(client, auth, registry)
     assert len(body["certificate"]["certificate_id"]) == 16
 
 
-def test_approval_takes_a_vaccination_date(registry):
+REGISTERED_ON = date(2030, 3, 1)
+APPROVED_ON = REGISTERED_ON + timedelta(days=5)
+
+
+@pytest.mark.parametrize(
+    "given, status",
+    [
+        (REGISTERED_ON, 200),
+        (REGISTERED_ON + timedelta(days=2), 200),
+        (APPROVED_ON, 200),
+        (REGISTERED_ON - timedelta(days=1), 422),
+        (APPROVED_ON + timedelta(days=1), 422),
+        (date(1900, 1, 1), 422),
+        (APPROVED_ON.replace(year=APPROVED_ON.year + 1), 422),
+    ],
+    ids=["registration-day", "between", "today", "day-before", "tomorrow", "1900", "next-year"],
+)
+def test_the_vaccination_date_lies_between_registration_and_today(
+    registry, monkeypatch, given, status
+):
+    stop_clock(monkeypatch, REGISTERED_ON)
     vaccination_id, _ = registry.pending()
-    given = (clock.utcnow().date() - timedelta(days=2)).isoformat()
-    response = registry.review(vaccination_id, "approve", vaccination_date=given)
-    assert response.get_json()["vaccination_date"] == given
+    stop_clock(monkeypatch, APPROVED_ON)
+    response = registry.review(vaccination_id, "approve", vaccination_date=given.isoformat())
+    assert response.status_code == status, response.get_json()
+    if status == 200:
+        assert response.get_json()["vaccination_date"] == given.isoformat()
+    else:
+        assert "vaccination_date" in response.get_json()["errors"]["json"]
 
 
 def test_a_vaccination_date_in_the_future_is_422(registry):
@@ -56,10 +80,22 @@ def test_approving_twice_is_a_no_op_with_one_certificate(app, registry):
     assert certificates(app) == 1
 
 
-def test_an_admin_cannot_approve_or_reject_their_own_registration(registry):
+@pytest.mark.parametrize("action, body", [("approve", {}), ("reject", {"reason": "mine"})])
+def test_an_admin_cannot_approve_or_reject_their_own_registration(registry, action, body):
     vaccination_id, _ = registry.pending(registry.officer)
-    assert registry.review(vaccination_id, "approve").status_code == 403
-    assert registry.review(vaccination_id, "reject", reason="mine").status_code == 403
+    response = registry.review(vaccination_id, action, **body)
+    assert response.status_code == 403
+    assert "your own" in response.get_json()["message"]
+
+
+def test_an_admin_cannot_revoke_their_own_certificate(auth, registry):
+    vaccination_id, _ = registry.pending(registry.officer)
+    _, colleague = auth.admin(name="Second Officer")
+    assert registry.review(vaccination_id, "approve", colleague).status_code == 200
+    response = registry.review(vaccination_id, "revoke", reason="I would rather not")
+    assert response.status_code == 403
+    assert "your own" in response.get_json()["message"]
+    assert registry.review(vaccination_id, "revoke", colleague, reason="Error").status_code == 200
 
 
 def test_approving_or_rejecting_a_cancelled_registration_is_409(client, registry):

@@ -1,12 +1,19 @@
-"""Appending to the audit trail (inside the caller's transaction) and verifying its chain."""
+"""Appending to the audit trail (inside the caller's transaction) and verifying its chain.
+
+Each row's hash is HMAC-SHA256, under AUDIT_KEY, of its content and its predecessor's hash. The
+key is never in the database, so whoever can write to it can change or remove rows but cannot
+compute hashes that `flask audit verify` accepts.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from backend import clock, fastpath
@@ -41,16 +48,27 @@ INSERT_EVENT = insert(EVENTS)
 MOVE_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(last_hash=bindparam("new_hash"))
 
 
-def _digest(values: Mapping) -> str:
+def _canonical(values: Mapping) -> bytes:
     content = {key: values[key] for key in HASHED}
     content["created_at"] = content["created_at"].isoformat(timespec="microseconds")
     content["details"] = content["details"] or {}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+@lru_cache(maxsize=4)
+def _keyed(key: str) -> hmac.HMAC:
+    """The HMAC state after the key, prepared once; each digest continues a copy of it."""
+    return hmac.new(key.encode(), digestmod=hashlib.sha256)
+
+
+def _digest(values: Mapping) -> str:
+    mac = _keyed(current_app.config["AUDIT_KEY"]).copy()
+    mac.update(_canonical(values))
+    return mac.hexdigest()
 
 
 def content_hash(event: AuditEvent) -> str:
-    """SHA-256 of the row's content and its predecessor's hash, in a canonical JSON form."""
+    """HMAC-SHA256 (AUDIT_KEY) of the row's content and its predecessor's hash, canonical JSON."""
     return _digest({key: getattr(event, key) for key in HASHED})
 
 
@@ -165,14 +183,18 @@ def _rows() -> Iterator[AuditEvent]:
         db.session.expunge_all()
 
 
+def head_hash() -> str | None:
+    """The newest event's hash, as the head row holds it."""
+    return db.session.scalar(select(AuditHead.last_hash).where(AuditHead.id == HEAD_ID))
+
+
 def verify_chain() -> tuple[int, int | None]:
     """(rows checked, id of the first row that breaks the chain or None when it holds)."""
     expected_prev, checked = GENESIS_HASH, 0
     for row in _rows():
-        if row.prev_hash != expected_prev or row.hash != content_hash(row):
+        if row.prev_hash != expected_prev or not hmac.compare_digest(row.hash, content_hash(row)):
             return checked, row.id
         expected_prev, checked = row.hash, checked + 1
-    head = db.session.scalar(select(AuditHead.last_hash).where(AuditHead.id == HEAD_ID))
-    if checked and head != expected_prev:
+    if checked and head_hash() != expected_prev:
         return checked, -1  # the newest rows were removed: the head remembers a later hash
     return checked, None

@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit trail of security and registry events."""
+"""The append-only, keyed hash-chained audit trail of security and registry events."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from backend.models.types import UTCDateTime
 
 
 class AuditEvent(db.Model):
-    """One event. `hash` is SHA-256 over the row's content and `prev_hash` (the row before)."""
+    """One event. `hash` is HMAC-SHA256 under AUDIT_KEY of its content and `prev_hash`."""
 
     __tablename__ = "audit_events"
     __table_args__ = (

@@ -32,8 +32,12 @@ def search(q: str | None, page: int, page_size: int) -> tuple[list[User], int]:
     return page_of(query.order_by(User.id), page, page_size)
 
 
+# A contact a reset code may be sent to: a new one is trusted only once its owner confirms a code.
+CONTACT_FIELDS = ("email", "phone_number")
+
+
 def update_profile(user: User, changes: dict) -> User:
-    """Apply a profile change; a new phone number needs the password and unverifies the account."""
+    """Apply a profile change; a new phone number needs the current password."""
     current_password = changes.pop("current_password", None)
     if "phone_number" in changes and changes["phone_number"] != user.phone_number:
         if current_password is None:
@@ -43,16 +47,24 @@ def update_profile(user: User, changes: dict) -> User:
                 errors={"json": {"current_password": ["Required to change phone_number."]}},
             )
         require_password(user, current_password)
-        user.verified = False
     return apply_changes(user, changes, actor=user)
 
 
 def apply_changes(user: User, changes: dict, *, actor: User) -> User:
-    """Set the given profile fields and record which ones changed (never their values)."""
+    """Set the given profile fields and record which ones changed (never their values).
+
+    Any new email or phone number, whoever sets it (even an admin in the same request as
+    `verified`), unverifies the account: reset codes go by SMS only to a verified phone.
+    """
     if "address" in changes:
         changes["address"] = changes["address"] or None  # an empty address clears it
+    new_contact = any(
+        field in changes and changes[field] != getattr(user, field) for field in CONTACT_FIELDS
+    )
     for field, value in changes.items():
         setattr(user, field, value)
+    if new_contact:
+        user.verified = False
     record(
         "account.updated",
         actor_id=actor.id,

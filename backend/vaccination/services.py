@@ -176,9 +176,10 @@ def cancel(user: User, vaccination_id: int) -> None:
 
 
 def _reviewable(admin: User, vaccination_id: int) -> Vaccination:
+    """The registration an admin may review: every review action (approve, reject, revoke)."""
     vaccination = visible_vaccination(admin, vaccination_id)
     if vaccination.user_id == admin.id:
-        abort(403, message="You cannot review your own registration; another admin must.")
+        abort(403, message="You cannot review your own vaccination record; another admin must.")
     return vaccination
 
 
@@ -189,6 +190,11 @@ def approve(admin: User, vaccination_id: int, vaccination_date: date | None) -> 
     if vaccination.status == Status.PENDING:
         if given > today():
             invalid("vaccination_date", "The vaccination date is in the future.")
+        if given < (registered := vaccination.created_at.date()):
+            invalid(
+                "vaccination_date",
+                f"The vaccination date is before the registration ({registered.isoformat()}).",
+            )
         doses = approved_doses(vaccination.user_id)
         if doses and given < (earliest := earliest_next_dose(doses[-1])):
             invalid("vaccination_date", f"This dose cannot be given before {earliest.isoformat()}.")
@@ -216,7 +222,7 @@ def reject(admin: User, vaccination_id: int, reason: str) -> Vaccination:
 
 def revoke(admin: User, vaccination_id: int, reason: str) -> Vaccination:
     """Revoke the certificate of a record entered in error; the dose no longer counts."""
-    vaccination = visible_vaccination(admin, vaccination_id)
+    vaccination = _reviewable(admin, vaccination_id)
     refusal = "Only an approved registration has a certificate to revoke"
     if _move(vaccination, Status.APPROVED, Status.REVOKED, refusal):
         certificate = vaccination.certificate

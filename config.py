@@ -180,9 +180,6 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "INSTANCE_DIR": str(instance_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, environ),
-        # The hot paths' small pool of prepared statements (backend/fastpath.py); default: the
-        # same database. Behind PgBouncer, point it at an entry in session mode.
-        "FASTPATH_DATABASE_URL": normalise_database_url(environ.get("FASTPATH_DATABASE_URL")),
         "SECRET_KEY": secret_key,
         "ACCESS_TOKEN_MINUTES": _int(environ, "ACCESS_TOKEN_MINUTES", 60),
         "CORS_ORIGINS": [

@@ -17,8 +17,6 @@ target.write_text(
     "DATABASE_URL=postgresql://vaccination:vaccination@pgbouncer:6432/vaccination\n"
     "# PgBouncer rejects startup options: the statement timeout is left to the server.\n"
     "DATABASE_STATEMENT_TIMEOUT_MS=0\n"
-    "# until fastpath drops PREPARE\n"
-    "FASTPATH_DATABASE_URL=postgresql://vaccination:vaccination@db:5432/vaccination\n"
     "REDIS_URL=redis://redis:6379/0\n"
     "TRUSTED_PROXIES=1\n"
     f"SECRET_KEY={secrets.token_urlsafe(48)}\n"

@@ -180,7 +180,7 @@ def up() -> None:
                     "--save", "", "--appendonly", "no", "--dir", str(DIR)])  # fmt: skip
     start_pgbouncer(tools["pgbouncer"])
     print("migrating (directly, not through PgBouncer)")
-    migrate_env = {**ENV, **app_env, "DATABASE_URL": app_env["FASTPATH_DATABASE_URL"]}
+    migrate_env = {**ENV, **app_env, "DATABASE_URL": app_env["STACK_DIRECT_DATABASE_URL"]}
     subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=migrate_env, check=True)
     pooled = make_url(app_env["DATABASE_URL"])
     wait_for("pgbouncer", lambda: database_answers(pooled))

@@ -43,8 +43,8 @@ def write_env_file(path: Path, postgres: URL, pgbouncer_port: int, redis_port: i
         f"export DATABASE_URL='{pooled.render_as_string(hide_password=False)}'",
         "# PgBouncer rejects startup options: the statement timeout is left to the server.",
         "export DATABASE_STATEMENT_TIMEOUT_MS='0'",
-        "# until fastpath drops PREPARE",
-        f"export FASTPATH_DATABASE_URL='{direct}'",
+        "# PostgreSQL itself, not through PgBouncer: for `flask db upgrade` (migrations).",
+        f"export STACK_DIRECT_DATABASE_URL='{direct}'",
     ]
     lines += [f"export {name}='{kept.get(name) or generated[name]}'" for name in SECRETS]
     path.write_text("\n".join(lines) + "\n")

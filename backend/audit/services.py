@@ -14,9 +14,9 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 
-from backend import clock, fastpath
+from backend import clock
 from backend.extensions import db
 from backend.models.audit import AuditEvent, AuditHead
 
@@ -46,6 +46,7 @@ LOCK_HEAD = (
 )
 INSERT_EVENT = insert(EVENTS)
 MOVE_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(last_hash=bindparam("new_hash"))
+ASYNCHRONOUS_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 def _canonical(values: Mapping) -> bytes:
@@ -98,22 +99,15 @@ def record_now(
     """Append a frequent, low-stakes event (sign-ins) in a transaction of its own, committed
     when this returns.
 
-    On PostgreSQL it runs on the fast pool (backend/fastpath.py) in two round trips, because
-    everything after a password hash runs with cold CPU caches and the ORM's layers cost more
-    than the three statements. Its commit does not wait for the WAL flush (synchronous_commit
-    off, this transaction only): a database crash may lose the last fraction of a second of
-    such events, but never half of one, since row and head commit together.
+    On PostgreSQL its commit does not wait for the WAL flush (synchronous_commit off, this
+    transaction only): a database crash may lose the last fraction of a second of such events,
+    but never half of one, since row and head commit together.
     """
     values = _values(event, actor_id, subject_id, "user", None)
-    if not fastpath.on_postgresql():
-        with db.engine.begin() as connection:
-            _append(connection, values)
-        return
-    with fastpath.raw_cursor() as cursor:
-        cursor.execute(LOCK_SQL)
-        values["prev_hash"] = _head(cursor.fetchone())
-        values["hash"] = _digest(values)
-        cursor.execute(APPEND_SQL, {**values, "details": json.dumps(values["details"])})
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(ASYNCHRONOUS_COMMIT)
+        _append(connection, values)
 
 
 def _values(event, actor_id, subject_id, subject_type, details) -> dict:
@@ -141,33 +135,6 @@ def _head(row) -> str:
     if row is None:
         raise RuntimeError("the audit_head row is missing: run `flask db upgrade`")
     return row[0]
-
-
-# On PostgreSQL (record_now) the same statements are prepared on the fast pool, and sent as one
-# message each side of the hash: BEGIN and the head's lock, then the row and the head's move
-# (one statement) and COMMIT.
-_POSTGRESQL_TYPES = {
-    "created_at": "timestamptz",
-    "actor_id": "integer",
-    "subject_id": "integer",
-    "details": "json",
-}
-# The hashed columns and the hash, in that order, as the prepared INSERT's parameters $1..$10.
-_COLUMNS = {key: _POSTGRESQL_TYPES.get(key, "varchar") for key in (*HASHED, "hash")}
-_LOCK = fastpath.prepared(
-    "audit_lock",
-    f"UPDATE audit_head SET last_hash = last_hash WHERE id = {HEAD_ID} RETURNING last_hash",
-    {},
-)
-_APPEND = fastpath.prepared(
-    "audit_append",
-    f"WITH appended AS (INSERT INTO audit_events ({', '.join(_COLUMNS)})"
-    f" VALUES ({', '.join(f'${number}' for number in range(1, len(_COLUMNS) + 1))}))"
-    f" UPDATE audit_head SET last_hash = ${len(_COLUMNS)} WHERE id = {HEAD_ID}",
-    _COLUMNS,
-)
-LOCK_SQL = f"BEGIN; SET LOCAL synchronous_commit TO OFF; {fastpath.EXECUTE[_LOCK]}"
-APPEND_SQL = f"{fastpath.EXECUTE[_APPEND]}; COMMIT"
 
 
 def _rows() -> Iterator[AuditEvent]:

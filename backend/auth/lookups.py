@@ -1,7 +1,6 @@
 """The two reads on the hot paths: the caller behind a token, and the account signing in.
 
-Both are prepared statements on the fast pool (backend/fastpath.py): one round trip, outside
-the session's transaction.
+Both run outside the session's transaction (backend/fastpath.py): one round trip each.
 """
 
 from __future__ import annotations
@@ -18,20 +17,14 @@ CALLER_KEYS = [*(column.key for column in CALLER_COLUMNS), "revoked_jti"]
 ACCOUNT_KEYS = ["id", "password_hash", "token_version"]
 
 # The account (open, by primary key) and, outer-joined, a revocation of this jti.
-CALLER = fastpath.prepared(
-    "caller_lookup",
+CALLER = (
     select(*CALLER_COLUMNS, REVOKED.c.jti.label("revoked_jti"))
     .outerjoin(REVOKED, REVOKED.c.jti == bindparam("jti"))
-    .where(USERS.c.id == bindparam("user_id"), USERS.c.deleted_at.is_(None)),
-    {"jti": "varchar", "user_id": "integer"},
+    .where(USERS.c.id == bindparam("user_id"), USERS.c.deleted_at.is_(None))
 )
 # What a sign-in needs of the open account with this (normalised) email.
-ACCOUNT = fastpath.prepared(
-    "account_lookup",
-    select(*(USERS.c[key] for key in ACCOUNT_KEYS)).where(
-        USERS.c.email == bindparam("email"), USERS.c.deleted_at.is_(None)
-    ),
-    {"email": "varchar"},
+ACCOUNT = select(*(USERS.c[key] for key in ACCOUNT_KEYS)).where(
+    USERS.c.email == bindparam("email"), USERS.c.deleted_at.is_(None)
 )
 
 

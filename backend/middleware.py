@@ -15,6 +15,10 @@ FORMS = {"application/x-www-form-urlencoded", "multipart/form-data"}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # NUL, and UTF-16 surrogates that are not part of a pair (JSON allows "\ud800" alone).
 UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff]")
+# In UTF-8 JSON both can only come as \u escapes (raw ones are invalid JSON or UTF-8), so a
+# body without such an escape or a zero byte (UTF-16/32 JSON, which Flask also reads) needs no
+# walk through every key and value (a C-speed scan, not a Python walk over 80,000 keys).
+UNSAFE_ESCAPE = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F])")
 
 
 def init_middleware(app: Flask, form_views: set) -> None:
@@ -82,7 +86,8 @@ def refuse_unsafe_text() -> None:
     sources = {"query": request.args.to_dict(flat=False)}
     if request.method in BODY_METHODS and _has_body():
         if request.mimetype == JSON:
-            sources["json"] = request.get_json(silent=True)
+            if UNSAFE_ESCAPE.search(request.get_data(cache=True)):
+                sources["json"] = request.get_json(silent=True)
         else:
             sources["form"] = request.form.to_dict(flat=False)
     errors = {}

@@ -202,6 +202,7 @@ def production_env() -> dict:
         "DATABASE_URL": DATABASE_URL,
         "SECRET_KEY": secrets.token_urlsafe(48),
         "CERT_SIGNING_KEY": generate_signing_key(),
+        "METRICS_TOKEN": secrets.token_urlsafe(24),
         "RATELIMIT_ENABLED": "false",
         # Worker recycling (max_requests) would replace workers during the soak and hide a leak.
         "MAX_REQUESTS": "0",

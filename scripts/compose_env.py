@@ -18,6 +18,7 @@ target.write_text(
     "REDIS_URL=redis://redis:6379/0\n"
     f"SECRET_KEY={secrets.token_urlsafe(48)}\n"
     f"CERT_SIGNING_KEY={signing_key}\n"
+    f"METRICS_TOKEN={secrets.token_urlsafe(24)}\n"
     "WEB_CONCURRENCY=2\n"
 )
 target.chmod(0o600)

@@ -18,6 +18,7 @@ from config import generate_signing_key
 
 ROOT = Path(__file__).resolve().parent.parent
 CERT_SIGNING_KEY = generate_signing_key()
+METRICS_TOKEN = "gunicorn-test-metrics-token"
 
 
 def free_port() -> int:
@@ -42,6 +43,7 @@ def gunicorn(database_url: str, *, workers: int = 4, **environ):
         "SECRET_KEY": "gunicorn-test-secret-key-0123456789abcdef",
         "DATABASE_URL": database_url,
         "CERT_SIGNING_KEY": CERT_SIGNING_KEY,
+        "METRICS_TOKEN": METRICS_TOKEN,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),

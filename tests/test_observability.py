@@ -12,7 +12,7 @@ from backend.observability import JsonFormatter
 from tests.conftest import DEFAULT_PASSWORD
 from tests.factories import registration
 from tests.outbox import body_of, code_in
-from tests.server import gunicorn
+from tests.server import METRICS_TOKEN, gunicorn
 
 
 @pytest.fixture
@@ -90,7 +90,10 @@ def test_metrics_add_up_across_gunicorn_workers(database_url, tmp_path):
             with ThreadPoolExecutor(12) as pool:
                 assert set(pool.map(health, range(60))) == {200}
             sent += 60
-        with urllib.request.urlopen(f"{base}/metrics") as response:
+        scrape = urllib.request.Request(
+            f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+        with urllib.request.urlopen(scrape) as response:
             text = response.read().decode()
     assert len(list(tmp_path.glob("counter_*.db"))) >= 2
     counted = [

@@ -81,8 +81,8 @@ class Email(fields.Email):
             value = normalise_email(value)
             if not value.isascii():
                 raise ValidationError(
-                    "Not a valid email address: use ASCII letters, digits and symbols before"
-                    " the @ (an international domain after it is fine)."
+                    "Not a valid email address: the part before the @ must be ASCII, and the"
+                    " domain a valid (possibly international) domain name."
                 )
         return super()._deserialize(value, attr, data, **kwargs)
 

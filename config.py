@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 ENVIRONMENTS = ("development", "testing", "production")
 MIN_SECRET_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 16
 PROJECT_DIR = Path(__file__).resolve().parent
 
 
@@ -274,3 +275,11 @@ def check_production(config: Mapping) -> None:
         raise ConfigurationError("AUDIT_KEY is not set")
     if len(audit_key) < MIN_SECRET_LENGTH:
         raise ConfigurationError(f"AUDIT_KEY is shorter than {MIN_SECRET_LENGTH} characters")
+    # Without it /metrics is public: routes, traffic and registration counts to anyone.
+    metrics_token = config.get("METRICS_TOKEN")
+    if not metrics_token:
+        raise ConfigurationError("METRICS_TOKEN is not set")
+    if len(metrics_token) < MIN_METRICS_TOKEN_LENGTH:
+        raise ConfigurationError(
+            f"METRICS_TOKEN is shorter than {MIN_METRICS_TOKEN_LENGTH} characters"
+        )

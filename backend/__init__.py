@@ -8,11 +8,22 @@ from types import FunctionType
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from backend.observability import configure_logging
 from config import load_config
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, where a document nested too deeply to parse is invalid JSON, not a crash."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:  # ~1,000 levels of [ or {: json's C parser gives up here
+            raise ValueError("The JSON is nested too deeply.") from None
 
 
 class App(Flask):
@@ -21,6 +32,8 @@ class App(Flask):
     Flask asks `inspect.iscoroutinefunction` of every hook and view on every request (nine
     times for GET /users/me); the answer for a function never changes.
     """
+
+    json_provider_class = JSONProvider
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from functools import wraps
 
 import marshmallow as ma
@@ -10,6 +12,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
 from flask_smorest.pagination import PaginationMetadataSchema as SmorestPaginationMetadataSchema
 from sqlalchemy import Select, func, select
+from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter
 
 from backend.auth.tokens import authenticate
@@ -21,6 +24,9 @@ BEARER_SECURITY = [{"bearerAuth": []}, {"oauth2": []}]
 MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id must not reach the database
 BODY_METHODS = {"post", "put", "patch", "delete"}
 NON_BODY_LOCATIONS = {"query", "path", "headers", "cookies"}
+# Unknown fields are each reported, up to this many beyond the schema's own; a body with more
+# is refused as a whole before marshmallow spends time on (and lists) every one of them.
+MAX_EXTRA_FIELDS = 20
 
 
 def _digits_up_to(limit: int) -> str:
@@ -54,6 +60,31 @@ class IdConverter(BaseConverter):
         return {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 
 
+class ArgumentsParser(FlaskParser):
+    """webargs' parser: JSON nested too deeply is invalid JSON (400), and a body with far more
+    fields than the schema has is one 422, not one error per field."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:  # json's C parser gives up at ~1,000 levels of [ or {
+            raise json.JSONDecodeError("The JSON is nested too deeply.", "-", 0) from None
+
+    def load_json(self, req, schema: ma.Schema):
+        return _refuse_excess_fields(super().load_json(req, schema), schema)
+
+    def load_form(self, req, schema: ma.Schema):
+        return _refuse_excess_fields(super().load_form(req, schema), schema)
+
+
+def _refuse_excess_fields(data, schema: ma.Schema):
+    expected = len(schema.fields)
+    if isinstance(data, Mapping) and len(data) > expected + MAX_EXTRA_FIELDS:
+        problem = f"The body has {len(data)} fields; this operation takes at most {expected}."
+        raise ma.ValidationError({"_schema": [problem]})
+    return data
+
+
 class Api(SmorestApi):
     def init_app(self, app, *, spec_kwargs=None):
         app.url_map.converters["id"] = IdConverter
@@ -85,6 +116,8 @@ class PaginationMetadataSchema(SmorestPaginationMetadataSchema):
 
 class Blueprint(SmorestBlueprint):
     """A flask-smorest Blueprint whose auth decorators check the token and document it."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
 
     # Bodies that may come as JSON or as a form are documented as JSON.
     DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from itertools import islice
 
 from flask import Flask
 from flask_smorest import abort
@@ -28,6 +30,9 @@ UNIQUE_FIELDS = {
 # SQLite names the columns, not the index, when a partial unique index is violated.
 INDEX_COLUMNS = {"uq_vaccinations_one_pending": "vaccinations.user_id"}
 DATABASE_RETRY_AFTER_SECONDS = 5
+# An error body lists this many entries per level (fields, list items), then counts the rest:
+# a body of 80,000 unknown keys would otherwise be answered with megabytes of messages.
+MAX_LISTED_ERRORS = 20
 
 
 def error_body(error: HTTPException) -> tuple[dict, int, dict]:
@@ -38,9 +43,24 @@ def error_body(error: HTTPException) -> tuple[dict, int, dict]:
     data = getattr(error, "data", None) or {}
     payload["message"] = data.get("message") or error.description
     if "errors" in data or "messages" in data:
-        payload["errors"] = data.get("errors", data.get("messages"))
+        payload["errors"] = bounded(data.get("errors", data.get("messages")))
     headers.update(data.get("headers") or {})
     return payload, error.code, headers
+
+
+def bounded(errors):
+    """`errors` with at most MAX_LISTED_ERRORS entries per level; `_more` counts the others."""
+    if isinstance(errors, Mapping):
+        shown = {key: bounded(value) for key, value in islice(errors.items(), MAX_LISTED_ERRORS)}
+        if len(errors) > MAX_LISTED_ERRORS:
+            shown["_more"] = [f"{len(errors) - MAX_LISTED_ERRORS} more not listed."]
+        return shown
+    if isinstance(errors, list):
+        shown = [bounded(value) for value in errors[:MAX_LISTED_ERRORS]]
+        if len(errors) > MAX_LISTED_ERRORS:
+            shown.append(f"{len(errors) - MAX_LISTED_ERRORS} more not listed.")
+        return shown
+    return errors
 
 
 def conflict_for(error: IntegrityError) -> tuple[str | None, str]:

@@ -14,6 +14,8 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from backend.validation import normalise_email
+
 log = logging.getLogger(__name__)
 
 
@@ -28,7 +30,7 @@ def _submitted(field: str) -> str:
     if value is None:
         body = request.get_json(silent=True)
         value = body.get(field) if isinstance(body, dict) else None
-    return f"{field}:{str(value).strip().lower()[:254]}" if value else f"{field}:-"
+    return f"{field}:{normalise_email(str(value))[:254]}" if value else f"{field}:-"
 
 
 def submitted_username() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 from flask import current_app
@@ -49,16 +50,41 @@ class PhoneNumber(fields.String):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def normalise_email(address: str) -> str:
+    """An email as stored and looked up: NFKC, trimmed, lower-case, the domain in IDNA (ASCII).
+
+    Full-width or ligature look-alikes become the plain letters they stand for, so they meet
+    the same account. What still is not ASCII (a Cyrillic letter before the @, a domain IDNA
+    cannot encode) is left so: it matches no stored address, and `Email` refuses it.
+    """
+    if address.isascii():  # nearly every address, and the sign-in hot path: no Unicode work
+        return address.strip().lower()
+    text = unicodedata.normalize("NFKC", address).strip().lower()
+    local, at, domain = text.rpartition("@")
+    if not at or not local.isascii() or domain.isascii():
+        return text
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return text
+
+
 class Email(fields.Email):
-    """An email address, trimmed and stored lower-case so uniqueness ignores letter case."""
+    """An email address in its one stored form (see normalise_email), so uniqueness holds for
+    letter case and Unicode look-alikes; the part before the @ must be ASCII."""
 
     def __init__(self, **kwargs):
         super().__init__(validate=validate.Length(max=254), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
-            value = value.strip()
-        return super()._deserialize(value, attr, data, **kwargs).lower()
+            value = normalise_email(value)
+            if not value.isascii():
+                raise ValidationError(
+                    "Not a valid email address: the part before the @ must be ASCII, and the"
+                    " domain a valid (possibly international) domain name."
+                )
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Password(fields.String):

@@ -164,6 +164,7 @@ def main() -> int:
         "SECRET_KEY": "soak-test-secret-key-0123456789abcdef-xyz",
         "CERT_SIGNING_KEY": generate_signing_key(),
         "AUDIT_KEY": "soak-test-audit-key-0123456789abcdef-xyz",
+        "METRICS_TOKEN": "soak-test-metrics-token",
     }
     env = {**os.environ, "APP_ENV": "production", "DATABASE_URL": DATABASE_URL, **secrets}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi:app"]

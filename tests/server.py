@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from config import generate_signing_key
 
 ROOT = Path(__file__).resolve().parent.parent
 CERT_SIGNING_KEY = generate_signing_key()
+METRICS_TOKEN = "gunicorn-test-metrics-token"
 
 
 def free_port() -> int:
@@ -30,6 +32,13 @@ class Server(str):
     """The base URL of a running server (so f"{server}/path" works), with its process."""
 
     process: subprocess.Popen
+    log: typing.IO[bytes]
+
+    def output(self) -> str:
+        """What gunicorn has written to stderr so far."""
+        # pread leaves the offset alone: gunicorn shares it and keeps appending at it.
+        fd = self.log.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
 
 
 @contextmanager
@@ -43,6 +52,7 @@ def gunicorn(database_url: str, *, workers: int = 4, **environ):
         "DATABASE_URL": database_url,
         "CERT_SIGNING_KEY": CERT_SIGNING_KEY,
         "AUDIT_KEY": "gunicorn-test-audit-key-0123456789abcdef",
+        "METRICS_TOKEN": METRICS_TOKEN,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),
@@ -60,7 +70,7 @@ def gunicorn(database_url: str, *, workers: int = 4, **environ):
         stderr=log,
     )
     base = Server(f"http://127.0.0.1:{port}")
-    base.process = process
+    base.process, base.log = process, log
     try:
         _wait_until_up(base, process, log)
         yield base

@@ -243,3 +243,25 @@ def test_catalogue_changes_by_admins_are_recorded(client, auth):
     ]
     assert all(actor == admin_id for _, actor, _ in trail)
     assert trail[1][2] == {"fields": ["active"]}
+
+
+@pytest.mark.parametrize(
+    "sent", ["approved-by:admin2:ticket-4711", "a" * 65, "two words", "semi;colon"]
+)
+def test_a_request_id_that_could_read_as_something_else_is_replaced(client, auth, sent):
+    _, admin = auth.admin()
+    response = client.post("/auth/register", json=registration(), headers={"X-Request-ID": sent})
+    generated = response.headers["X-Request-ID"]
+    assert response.status_code == 201 and generated != sent
+    assert len(generated) == 32 and int(generated, 16) >= 0
+    [event] = events(client, admin, event="account.registered")
+    assert event["request_id"] == generated
+
+
+def test_a_plain_request_id_of_up_to_64_characters_is_kept(client, auth):
+    _, admin = auth.admin()
+    sent = "trace-42_A." + "x" * 53
+    response = client.post("/auth/register", json=registration(), headers={"X-Request-ID": sent})
+    assert response.headers["X-Request-ID"] == sent
+    [event] = events(client, admin, event="account.registered")
+    assert event["request_id"] == sent

@@ -1,5 +1,7 @@
 """Protected routes accept only a valid bearer token from the Authorization header (RFC 6750)."""
 
+import base64
+import logging
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -139,3 +141,20 @@ def test_a_forged_token_with_our_key_and_all_claims_is_accepted(client, auth):
     exp = datetime.now(UTC) + timedelta(hours=1)
     token = forged({"sub": str(user_id), "exp": exp})
     assert client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def _segment(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("deep", ["header", "payload"])
+def test_a_token_of_deeply_nested_json_is_a_401_not_a_traceback(client, caplog, deep):
+    # Unsigned (a garbage signature): whichever segment a verifier parses first must not crash.
+    nested = "[" * 1500 + "]" * 1500
+    header = nested if deep == "header" else '{"alg": "HS256", "typ": "JWT"}'
+    payload = nested if deep == "payload" else '{"sub": "1"}'
+    token = f"{_segment(header)}.{_segment(payload)}.{_segment('x' * 32)}"
+    response = client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer ")
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

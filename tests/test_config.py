@@ -8,6 +8,7 @@ from config import ConfigurationError, generate_signing_key, load_config
 STRONG = "s" * 40
 SIGNING_KEY = generate_signing_key()
 AUDIT_KEY = "a" * 40
+METRICS_TOKEN = "m" * 16
 
 
 def test_production_without_secret_key_refuses_to_start():
@@ -43,6 +44,7 @@ def test_postgres_urls_use_psycopg2(scheme):
             "DATABASE_URL": f"{scheme}u@h/db",
             "CERT_SIGNING_KEY": SIGNING_KEY,
             "AUDIT_KEY": AUDIT_KEY,
+            "METRICS_TOKEN": METRICS_TOKEN,
         }
     )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://u@h/db"
@@ -56,6 +58,7 @@ def test_prototype_variable_names_are_read():
             "URL": "sqlite://",
             "CERT_SIGNING_KEY": SIGNING_KEY,
             "AUDIT_KEY": AUDIT_KEY,
+            "METRICS_TOKEN": METRICS_TOKEN,
         }
     )
     assert config["SECRET_KEY"] == STRONG
@@ -145,3 +148,26 @@ def test_token_lifetime_comes_from_the_environment():
 def test_unknown_environment_is_refused():
     with pytest.raises(ConfigurationError, match="APP_ENV"):
         load_config({"APP_ENV": "staging"})
+
+
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": STRONG,
+    "DATABASE_URL": "sqlite://",
+    "CERT_SIGNING_KEY": SIGNING_KEY,
+}
+
+
+def test_production_without_metrics_token_refuses_to_start():
+    with pytest.raises(ConfigurationError, match="METRICS_TOKEN is not set"):
+        load_config(PRODUCTION)
+
+
+def test_production_with_short_metrics_token_refuses_to_start():
+    with pytest.raises(ConfigurationError, match="METRICS_TOKEN is shorter than 16"):
+        load_config({**PRODUCTION, "METRICS_TOKEN": "m" * 15})
+
+
+def test_production_starts_with_every_secret_set():
+    config = load_config({**PRODUCTION, "METRICS_TOKEN": METRICS_TOKEN})
+    assert config["METRICS_TOKEN"] == METRICS_TOKEN

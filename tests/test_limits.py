@@ -1,5 +1,7 @@
 """Hostile or sloppy input gets a clear 4xx, and every response carries the security headers."""
 
+import logging
+
 import pytest
 
 from backend import create_app
@@ -108,3 +110,35 @@ def test_ids_beyond_the_integer_range_are_404_for_every_method(client, auth, met
     for huge in ("2147483648", "99999999999999999999"):
         response = client.open(path.format(huge), method=method, headers=headers)
         assert response.status_code == 404, (method, path, huge, response.status_code)
+
+
+DEEP_JSON = ["[" * 1000 + "]" * 1000, '{"a":' * 1000 + "1" + "}" * 1000]
+
+
+@pytest.mark.parametrize("body", DEEP_JSON, ids=["arrays", "objects"])
+@pytest.mark.parametrize(
+    "path", ["/auth/register", "/auth/password/forgot", "/auth/token", "/vaccinations"]
+)
+def test_json_nested_too_deeply_is_a_400_not_a_traceback(client, auth, caplog, path, body):
+    _, headers = auth.citizen()
+    response = client.post(path, data=body, content_type="application/json", headers=headers)
+    assert response.status_code == 400
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_many_unknown_fields_get_one_short_422(client):
+    body = "{" + ",".join(f'"k{i}": 1' for i in range(80_000)) + "}"  # ~1 MiB
+    response = client.post("/auth/register", data=body, content_type="application/json")
+    assert response.status_code == 422
+    assert len(response.data) < 1024
+    assert "80000 fields" in response.get_json()["errors"]["json"]["_schema"][0]
+
+
+def test_an_error_body_lists_20_problems_and_counts_the_rest(client):
+    # 27 unknown fields (the schema's 7 plus 20 are still checked one by one) + 5 missing.
+    body = {f"extra{i}": 1 for i in range(27)}
+    response = client.post("/auth/register", json=body)
+    assert response.status_code == 422
+    problems = response.get_json()["errors"]["json"]
+    assert len(problems) == 21
+    assert problems["_more"] == ["12 more not listed."]

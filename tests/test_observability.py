@@ -12,7 +12,7 @@ from backend.observability import JsonFormatter
 from tests.conftest import DEFAULT_PASSWORD
 from tests.factories import registration
 from tests.outbox import body_of, code_in
-from tests.server import gunicorn
+from tests.server import METRICS_TOKEN, gunicorn, request
 
 
 @pytest.fixture
@@ -90,7 +90,10 @@ def test_metrics_add_up_across_gunicorn_workers(database_url, tmp_path):
             with ThreadPoolExecutor(12) as pool:
                 assert set(pool.map(health, range(60))) == {200}
             sent += 60
-        with urllib.request.urlopen(f"{base}/metrics") as response:
+        scrape = urllib.request.Request(
+            f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+        with urllib.request.urlopen(scrape) as response:
             text = response.read().decode()
     assert len(list(tmp_path.glob("counter_*.db"))) >= 2
     counted = [
@@ -100,3 +103,17 @@ def test_metrics_add_up_across_gunicorn_workers(database_url, tmp_path):
     ]
     # One worker alone saw fewer than `sent`; only the sum over workers reaches it.
     assert counted and float(counted[0].split()[-1]) >= sent
+
+
+def test_gunicorn_logs_a_worker_restart_without_logging_errors(database_url):
+    # Its own format needs %(process)d: the app once turned logging.logProcesses off, and every
+    # worker restart then printed "--- Logging error ---" instead of gunicorn's line.
+    with gunicorn(database_url, workers=1, MAX_REQUESTS="20") as base:
+        for _ in range(30):  # past 20 + jitter (at most 2): the worker is recycled
+            assert request("GET", f"{base}/health")[0] == 200
+        deadline = time.monotonic() + 10
+        while "Autorestarting worker" not in base.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        output = base.output()
+    assert "Autorestarting worker" in output
+    assert "Logging error" not in output

@@ -133,3 +133,13 @@ def test_a_json_body_that_is_not_an_object_is_422(client, body):
     for url in ("/auth/password/verify", "/validate"):
         response = client.post(url, data=body, content_type="application/json")
         assert response.status_code == 422, (url, response.get_json())
+
+
+def test_recovery_with_a_full_width_look_alike_of_the_email(client, mailbox, account):
+    look_alike = "ｒｉｎａ@example.org"
+    assert client.post("/auth/password/forgot", json={"email": look_alike}).status_code == 202
+    code = code_in(body_of(mailbox.wait_for("rina@example.org")[-1]))
+    body = {"email": look_alike, "code": code}
+    assert client.post("/auth/password/verify", json=body).status_code == 200
+    assert reset(client, code, email=look_alike).status_code == 204
+    assert sign_in(client, NEW_PASSWORD).status_code == 200

@@ -77,3 +77,24 @@ def test_prototype_create_route_registers(client):
     response = client.post("/create", json=registration(role_id=1))
     assert response.status_code == 201
     assert response.get_json()["role_id"] == 1
+
+
+def test_a_full_width_look_alike_email_is_the_same_account(client):
+    client.post("/auth/register", json=registration(email="alice@example.org"))
+    response = client.post("/auth/register", json=registration(email="ａｌｉｃｅ@ｅxample.org"))
+    assert response.status_code == 409
+    assert "email" in response.get_json()["errors"]["json"]
+
+
+def test_an_email_is_stored_in_its_normalised_form(client):
+    body = registration(email=" ＢＯＢ@Bücher.Example ")
+    assert client.post("/auth/register", json=body).get_json()["email"] == (
+        "bob@xn--bcher-kva.example"
+    )
+
+
+def test_an_email_with_non_ascii_before_the_at_is_refused(client):
+    # Cyrillic "а" looks like Latin "a" and NFKC keeps it: such an address is refused.
+    response = client.post("/auth/register", json=registration(email="\u0430lice@example.org"))
+    assert response.status_code == 422
+    assert "ASCII" in response.get_json()["errors"]["json"]["email"][0]

@@ -172,3 +172,14 @@ def test_forwarded_for_counts_per_client_behind_a_trusted_proxy(make_app):
         sign_in(client, f"q{n}@example.org", address="10.5.0.1")
     assert sign_in(client, "q3@example.org", address="10.5.0.1").status_code == 429
     assert sign_in(client, "q4@example.org", address="10.5.0.2").status_code == 400
+
+
+def test_look_alike_usernames_share_one_throttle(make_app, auth):
+    auth.citizen(email="known@example.org")
+    client = make_app(TRUSTED_PROXIES=1).test_client()
+    variants = ("known@example.org", "ＫＮＯＷＮ@example.org", " Known@Ｅxample.org")
+    for n in range(10):
+        response = sign_in(client, variants[n % 3], address=f"10.0.{n}.1")
+        assert response.status_code == 400
+    refused = sign_in(client, "known@example.org", DEFAULT_PASSWORD, address="10.9.9.9")
+    assert refused.status_code == 429

@@ -99,3 +99,11 @@ def test_an_over_long_grant_type_is_an_invalid_request(client, account):
     )
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_request"
+
+
+def test_sign_in_with_a_full_width_look_alike_of_the_email(client, auth):
+    auth.citizen(email="alice@example.org")
+    response = client.post(
+        "/auth/token", data={"username": "ａｌｉｃｅ@example.org", "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 200

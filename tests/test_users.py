@@ -90,3 +90,10 @@ def test_a_page_far_past_the_end_is_empty_not_an_error(client, auth):
     response = client.get("/users?page=1000000000000000000000", headers=headers)
     assert response.status_code == 200
     assert response.get_json() == []
+
+
+def test_admin_search_finds_an_email_by_its_full_width_look_alike(client, auth):
+    _, headers = auth.admin()
+    auth.citizen(name="Nusrat Jahan", email="nj@example.org")
+    found = client.get("/users", query_string={"q": "ｎｊ@ＥＸＡＭＰＬＥ"}, headers=headers)
+    assert [user["name"] for user in found.get_json()] == ["Nusrat Jahan"]

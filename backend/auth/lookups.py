@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 
 from backend import fastpath
 from backend.models import RevokedToken, User
+from backend.validation import normalise_email
 
 USERS, REVOKED = User.__table__, RevokedToken.__table__
 # Everything a view reads from the caller; the password hash is loaded only where it is checked.
@@ -36,5 +37,5 @@ def look_up_caller(user_id: int, jti: str) -> dict | None:
 
 def look_up_account(email: str) -> dict | None:
     """`id`, `password_hash` and `token_version` of the open account with `email`, or None."""
-    values = fastpath.first_row(ACCOUNT, {"email": email.strip().lower()})
+    values = fastpath.first_row(ACCOUNT, {"email": normalise_email(email)})
     return None if values is None else dict(zip(ACCOUNT_KEYS, values, strict=True))

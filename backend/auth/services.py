@@ -15,6 +15,7 @@ from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.policy import personal_problem
 from backend.extensions import db
 from backend.models import CodePurpose, OneTimeCode, RevokedToken, Role, User
+from backend.validation import normalise_email
 
 CODE_SENT = "If an account exists for this email, a code has been sent to it."
 
@@ -58,9 +59,9 @@ def create_admin(**fields) -> User:
 
 
 def find_account(email: str) -> User | None:
-    """The open account with this email (letter case ignored), if any."""
+    """The open account with this email (letter case and Unicode look-alikes ignored), if any."""
     return db.session.scalars(
-        select(User).where(User.email == email.strip().lower(), User.deleted_at.is_(None))
+        select(User).where(User.email == normalise_email(email), User.deleted_at.is_(None))
     ).first()
 
 

@@ -71,7 +71,7 @@ def token_claims(token: str) -> dict:
         claims = verify_hs256(token, signing_secret())
     except ExpiredSignatureError:
         unauthorized("The token has expired; sign in again.", token_presented=True)
-    except InvalidTokenError:
+    except (InvalidTokenError, RecursionError):  # JSON nested ~1,000 deep in a segment
         unauthorized("The token is invalid.", token_presented=True)
     required = ("exp", "sub", "jti", "ver")
     if any(claims.get(name) is None for name in required) or claims.get("type") != "access":

@@ -10,6 +10,7 @@ from backend.audit.services import record
 from backend.auth.services import require_password
 from backend.extensions import db
 from backend.models import User
+from backend.validation import normalise_email
 
 
 def _contains(text: str) -> str:
@@ -25,7 +26,8 @@ def search(q: str | None, page: int, page_size: int) -> tuple[list[User], int]:
         query = query.where(
             or_(
                 func.lower(User.name).like(pattern, escape="\\"),
-                User.email.like(pattern, escape="\\"),
+                # Emails are stored normalised: "ａlice" finds alice@example.org.
+                User.email.like(_contains(normalise_email(q)), escape="\\"),
                 User.nid.like(pattern, escape="\\"),
             )
         )

@@ -10,6 +10,12 @@ from backend.extensions import db
 from backend.models import Certificate
 
 
+@pytest.fixture(autouse=True)
+def tokens_outlive_the_clock_moves(app, monkeypatch):
+    """These tests move the one clock by days and weeks, and tokens expire by that clock too."""
+    monkeypatch.setitem(app.config, "ACCESS_TOKEN_MINUTES", 400 * 24 * 60)
+
+
 def stop_clock(monkeypatch, day: date) -> None:
     """Stop the one clock at noon UTC on `day`."""
     moment = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)

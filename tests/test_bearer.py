@@ -263,3 +263,13 @@ def test_a_jti_that_is_not_a_short_string_is_401_not_500(client, auth, jti):
 def test_other_claims_of_the_wrong_type_are_401(client, auth, changes):
     user_id, _ = auth.citizen()
     assert_refused(client, signed(claims_for(user_id, **changes)))
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(client, auth, monkeypatch):
+    _, headers = auth.citizen()
+    assert client.get("/users/me", headers=headers).status_code == 200
+    later = datetime.now(UTC) + timedelta(hours=2)
+    monkeypatch.setattr("backend.clock.utcnow", lambda: later)
+    response = client.get("/users/me", headers=headers)
+    assert response.status_code == 401
+    assert "expired" in response.get_json()["message"]

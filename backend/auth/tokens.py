@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from flask import current_app, g, request
@@ -56,7 +57,7 @@ def bearer_token() -> str:
     return token
 
 
-def token_claims(token: str) -> dict:
+def token_claims(token: str) -> Mapping:
     """Verified claims of an access token, or a 401 naming what is wrong."""
     try:
         return verifier().verify(token, clock.utcnow().timestamp())
@@ -124,7 +125,7 @@ def attach(row: dict) -> User:
     return user
 
 
-def is_current(user: dict, claims: dict) -> bool:
+def is_current(user: dict, claims: Mapping) -> bool:
     """Issued under the current token version, or the session a password change kept."""
     if claims["ver"] == user["token_version"]:
         return True

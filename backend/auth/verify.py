@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
 
 from jwt import DecodeError, ExpiredSignatureError, ImmatureSignatureError
 from jwt.algorithms import HMACAlgorithm
@@ -57,23 +60,36 @@ def _finite(text: str) -> float:
     return number
 
 
-def _integer(claims: dict, name: str) -> int:
-    value = claims.get(name)
-    if type(value) is not int:  # not a float, not a bool
+def _integer(claims: dict, name: str) -> None:
+    if type(claims.get(name)) is not int:  # not a float, not a bool
         raise DecodeError(f"The token's {name} is not an integer.")
-    return value
 
 
 class AccessTokenVerifier:
-    """Checks access tokens signed with one secret; `verify` is the one entry point."""
+    """Checks access tokens signed with one secret; `verify` is the one entry point.
 
-    def __init__(self, secret: bytes):
+    A client presents the same token on every request for its lifetime, so the checks that do
+    not depend on the time run once per token and process (an LRU of the last few thousand
+    tokens that passed); expiry and not-before are checked on every call.
+    """
+
+    def __init__(self, secret: bytes, remembered: int = 2048):
         self.algorithm = PreparedHS256(secret)
         self.jws = PyJWS(algorithms=[])
         self.jws.register_algorithm(ALGORITHM, self.algorithm)
+        self._checked = lru_cache(maxsize=remembered)(self._check)
 
-    def verify(self, token: str, now: float) -> dict:
+    def verify(self, token: str, now: float) -> Mapping:
         """The claims of a valid, unexpired access token at time `now` (a POSIX timestamp)."""
+        claims = self._checked(token)
+        if now >= claims["exp"]:
+            raise ExpiredSignatureError("The token has expired.")
+        if now < claims.get("nbf", now):
+            raise ImmatureSignatureError("The token is not yet valid.")
+        return claims
+
+    def _check(self, token: str) -> Mapping:
+        """The claims of a well-formed access token with our signature, whatever the time."""
         if not COMPACT_JWS.fullmatch(token):
             raise DecodeError("The token is not three canonical base64url segments.")
         decoded = self.jws.decode_complete(token, self.algorithm.secret, algorithms=[ALGORITHM])
@@ -92,10 +108,6 @@ class AccessTokenVerifier:
             raise DecodeError("The token's subject is not a user id.")
         if not (isinstance(jti, str) and 0 < len(jti) <= MAX_JTI_LENGTH):
             raise DecodeError("The token's jti is not a short string.")
-        _integer(claims, "ver")
-        _integer(claims, "iat")
-        if now >= _integer(claims, "exp"):
-            raise ExpiredSignatureError("The token has expired.")
-        if "nbf" in claims and now < _integer(claims, "nbf"):
-            raise ImmatureSignatureError("The token is not yet valid.")
-        return claims
+        for name in ("ver", "iat", "exp", *(("nbf",) if "nbf" in claims else ())):
+            _integer(claims, name)
+        return MappingProxyType(claims)  # shared by every request presenting this token

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from types import FunctionType
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
@@ -15,29 +14,9 @@ from backend.observability import configure_logging
 from config import load_config
 
 
-class App(Flask):
-    """Flask, remembering which functions are plain `def`s.
-
-    Flask asks `inspect.iscoroutinefunction` of every hook and view on every request (nine
-    times for GET /users/me); the answer for a function never changes.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._plain: set[FunctionType] = set()
-
-    def ensure_sync(self, func: Callable) -> Callable:
-        if func in self._plain:
-            return func
-        answer = super().ensure_sync(func)
-        if answer is func and type(func) is FunctionType:  # long-lived: hooks, views, handlers
-            self._plain.add(func)
-        return answer
-
-
 def create_app(config: Mapping | None = None) -> Flask:
     """Build the app from the environment; `config` overrides settings (tests use it)."""
-    app = App(__name__, static_folder=None)
+    app = Flask(__name__, static_folder=None)
     app.config.from_mapping(load_config(**dict(config or {})))
     configure_logging(app.config["LOG_FORMAT"])
     register_extensions(app)

@@ -42,9 +42,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from backend.api import Api
+    from backend.api import Api, prototype
     from backend.audit.routes import blp as audit_blp
-    from backend.auth import routes as auth_routes
     from backend.auth.routes import blp as auth_blp
     from backend.compat import register_aliases
     from backend.health import blp as health_blp
@@ -65,21 +64,14 @@ def register_blueprints(app: Flask) -> None:
         vaccinations_blp,
         certificates_blp,
         audit_blp,
+        prototype,  # last: the routes above declare its URLs (their `@blp.alias`)
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     register_aliases(app)
     init_throttling(app)
     init_observability(app)
-    init_middleware(
-        app,
-        form_views={
-            auth_routes.token,
-            auth_routes.forgot_password,
-            auth_routes.verify_reset_code,
-            auth_routes.reset_password,
-        },
-    )
+    init_middleware(app)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

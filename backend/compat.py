@@ -2,15 +2,11 @@
 
 from flask import Flask
 
-from backend.auth import routes as auth
 from backend.users import routes as users
 
+# The other prototype URLs are declared on their routes (`@blp.alias`, backend/api.py).
 ALIASES = [
-    ("/create", "create", auth.register, ["POST"]),
-    ("/login", "login", auth.token, ["POST"]),
     ("/profile", "profile", users.me, ["GET"]),
-    ("/forgot", "forgot", auth.forgot_password, ["POST"]),
-    ("/validate", "validate", auth.verify_reset_code, ["POST"]),
 ]
 
 

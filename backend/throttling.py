@@ -14,6 +14,7 @@ REDIS_URL count together.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial, wraps
@@ -81,11 +82,14 @@ class Throttling:
     def __init__(self, limiter: Limiter):
         self.limiter = limiter
         self._checks: dict[Throttle, Callable[[], None]] = {}
+        self._making = threading.Lock()  # two checks for one throttle would count it twice
 
     def check(self, throttle: Throttle) -> None:
         check = self._checks.get(throttle)
         if check is None:
-            check = self._checks[throttle] = self._make_check(throttle)
+            with self._making:
+                check = self._checks.get(throttle) or self._make_check(throttle)
+                self._checks[throttle] = check
         check()
 
     def _make_check(self, throttle: Throttle) -> Callable[[], None]:

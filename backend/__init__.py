@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from types import FunctionType
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
@@ -27,25 +26,9 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class App(Flask):
-    """Flask, remembering which functions are plain `def`s.
-
-    Flask asks `inspect.iscoroutinefunction` of every hook and view on every request (nine
-    times for GET /users/me); the answer for a function never changes.
-    """
+    """Flask with our JSON provider (Flask's documented `json_provider_class` hook)."""
 
     json_provider_class = JSONProvider
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._plain: set[FunctionType] = set()
-
-    def ensure_sync(self, func: Callable) -> Callable:
-        if func in self._plain:
-            return func
-        answer = super().ensure_sync(func)
-        if answer is func and type(func) is FunctionType:  # long-lived: hooks, views, handlers
-            self._plain.add(func)
-        return answer
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -62,13 +45,11 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from backend import models  # noqa: F401  (models must be known to Alembic)
-    from backend.auth.jwt import configure_jwt
     from backend.extensions import cors, db, jwt, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
-    jwt.init_app(app)
-    configure_jwt(jwt)
+    jwt.init_app(app)  # issues access tokens (backend/auth/tokens.py verifies them)
     if app.config["CORS_ORIGINS"]:
         cors.init_app(
             app,
@@ -78,11 +59,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from backend.api import Api
+    from backend.api import Api, prototype
     from backend.audit.routes import blp as audit_blp
-    from backend.auth import routes as auth_routes
     from backend.auth.routes import blp as auth_blp
-    from backend.compat import register_aliases
     from backend.health import blp as health_blp
     from backend.legacy.routes import blp as legacy_blp
     from backend.middleware import init_middleware
@@ -103,21 +82,13 @@ def register_blueprints(app: Flask) -> None:
         certificates_blp,
         audit_blp,
         legacy_blp,
+        prototype,  # last: the routes above declare its URLs (their `@blp.alias`)
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
-    register_aliases(app)
     init_throttling(app)
     init_observability(app)
-    init_middleware(
-        app,
-        form_views={
-            auth_routes.token,
-            auth_routes.forgot_password,
-            auth_routes.verify_reset_code,
-            auth_routes.reset_password,
-        },
-    )
+    init_middleware(app)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

@@ -1,4 +1,5 @@
-"""Our thin layer over flask-smorest: one error shape, and auth decorators that also document."""
+"""Our thin layer over flask-smorest: one error shape, and decorators that declare what a route
+does (auth, throttles, accepted body types, aliases) and document it in the same step."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from backend.auth.tokens import authenticate
 from backend.errors import error_body
 from backend.extensions import db
 from backend.models import Role
+from backend.throttling import Throttle, throttled
 
 BEARER_SECURITY = [{"bearerAuth": []}, {"oauth2": []}]
 MAX_ID = 2**31 - 1  # PostgreSQL's integer; a larger id must not reach the database
@@ -171,6 +173,73 @@ class Blueprint(SmorestBlueprint):
     def admin_required(self, func):
         """Require a signed-in admin."""
         return self.login_required(func, role=Role.ADMIN)
+
+    def throttle(self, action: str, setting: str, *, per: str = "address", deduct_when=None):
+        """Spend from the `action`'s budget, shared by every URL and body type of the action:
+        `setting` names the limit's config value, `per` is "address" or the body field counted
+        ("username", "email"), `deduct_when` decides from the response whether it counts.
+        Documents the 429."""
+
+        def decorator(func):
+            wrapper = throttled(Throttle(action, setting, per, deduct_when))(func)
+            return self.alt_response(429, response="TOO_MANY_REQUESTS")(wrapper)
+
+        return decorator
+
+    @staticmethod
+    def accepts_forms(func):
+        """Take the body as a form (urlencoded or multipart) as well as JSON (else 415)."""
+        func.accepts_forms = True  # read by backend.middleware before the view runs
+        return func
+
+    @staticmethod
+    def alias(rule: str, *, deprecated: bool = True):
+        """Also serve the route at `rule` (a full path), as a separate operation documented with
+        the "prototype" tag (and deprecated). Under this blueprint's prefix the alias is one of
+        its endpoints; elsewhere, one of the `prototype` blueprint's."""
+
+        def decorator(func):
+            func.aliases = [*getattr(func, "aliases", ()), (rule, deprecated)]
+            return func
+
+        return decorator
+
+    def route(self, rule, *, parameters=None, tags=None, **options):
+        """flask-smorest's route, also registering the view's `@alias` URLs."""
+        methods = options.get("methods")
+        register = super().route(rule, parameters=parameters, tags=tags, **options)
+
+        def decorator(func):
+            register(func)
+            for alias, deprecated in getattr(func, "aliases", ()):
+                self._register_alias(alias, func, methods, deprecated, of=self._path(rule))
+            return func
+
+        return decorator
+
+    def _path(self, rule: str) -> str:
+        return (self.url_prefix or "").rstrip("/") + rule
+
+    def _register_alias(self, rule: str, func, methods, deprecated: bool, *, of: str) -> None:
+        prefix = (self.url_prefix or "").rstrip("/")
+        blueprint, path = self, rule.removeprefix(prefix)
+        if not rule.startswith(prefix + "/"):
+            blueprint, path = prototype, rule
+        note = f"The prototype's URL for `{of}`; new clients should use that."
+        view = self.doc(deprecated=deprecated, description=note)(func)
+        endpoint = path.strip("/").replace("/", "_")
+        blueprint.add_url_rule(path, endpoint, view, tags=[PROTOTYPE_TAG], methods=methods)
+
+
+PROTOTYPE_TAG = "prototype"
+# The prototype's own URLs outside every blueprint's prefix (/login, /create, ...), registered by
+# `Blueprint.alias`; create_app registers this blueprint after all the others.
+prototype = Blueprint(
+    PROTOTYPE_TAG,
+    __name__,
+    description="The prototype's URLs, kept for its web client: deprecated aliases of the"
+    " operations above. New clients should use those.",
+)
 
 
 # Counting stops here: past it, X-Pagination says "10000+" and leaves out the last page.

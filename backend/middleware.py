@@ -23,12 +23,11 @@ UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff]")
 UNSAFE_ESCAPE = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F])")
 
 
-def init_middleware(app: Flask, form_views: set) -> None:
-    """Install the hooks; `form_views` are the views that also take form bodies."""
+def init_middleware(app: Flask) -> None:
+    """Install the hooks."""
     if app.config["TRUSTED_PROXIES"] > 0:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
-    app.extensions["form_views"] = form_views
     app.before_request(screen_request)
     app.after_request(add_headers)
 
@@ -53,21 +52,12 @@ def _has_body() -> bool:
 
 
 def check_body_type() -> None:
-    """415 for a body in a media type the route does not take (JSON, or forms where allowed)."""
-    allowed = {JSON} | (
-        FORMS if _takes_forms(current_app.view_functions.get(request.endpoint)) else set()
-    )
+    """415 for a body in a media type the route does not take (JSON, or forms where the
+    route says `@blp.accepts_forms`)."""
+    view = current_app.view_functions.get(request.endpoint)
+    allowed = {JSON} | (FORMS if getattr(view, "accepts_forms", False) else set())
     if request.mimetype not in allowed:
         abort(415, message=f"Send the body as {' or '.join(sorted(allowed))}.")
-
-
-def _takes_forms(view) -> bool:
-    # Views may be wrapped again after registration (throttling); look through the wrappers.
-    while view is not None:
-        if view in current_app.extensions["form_views"]:
-            return True
-        view = getattr(view, "__wrapped__", None)
-    return False
 
 
 def _unsafe_paths(value, path: str):

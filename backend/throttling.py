@@ -1,16 +1,25 @@
 """Throttling with Flask-Limiter: per client address and per submitted username or email.
 
-One Limiter per app (Flask-Limiter keeps its storage and switches on the instance), with the
-limits declared in one table here and wrapped around the app's own view functions, rather than
-as module-level decorators, so several apps in one process (the tests) never share state.
-Workers and instances that share REDIS_URL count together.
+Routes declare their throttles with `@blp.throttle(...)` (backend/api.py), naming the action
+whose budget a request spends: every URL and body type of one action shares one budget (a
+Flask-Limiter shared limit whose scope is the action's name), so an alias is no way around it.
+
+One Limiter per app (Flask-Limiter keeps its storage and switches on the instance), built by
+`init_throttling`, rather than one at module level, so several apps in one process (the tests)
+never share state. The decorators therefore hold no Limiter: at request time they ask the app's
+own Throttling for the check, made once per app and throttle. Workers and instances that share
+REDIS_URL count together.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial, wraps
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -24,7 +33,7 @@ def client_address() -> str:
     return get_remote_address() or "unknown"
 
 
-def _submitted(field: str) -> str:
+def submitted(field: str) -> str:
     """A field from the form or JSON body, normalised like an email (unknown or known alike)."""
     value = request.form.get(field)
     if value is None:
@@ -33,29 +42,81 @@ def _submitted(field: str) -> str:
     return f"{field}:{normalise_email(str(value))[:254]}" if value else f"{field}:-"
 
 
-def submitted_username() -> str:
-    return _submitted("username")
-
-
-def submitted_email() -> str:
-    return _submitted("email")
-
-
-def _failed(response) -> bool:
+def failed(response: Response) -> bool:
+    """For `deduct_when`: count only the requests that were refused."""
     return response.status_code >= 400
 
 
-def _setting(name: str):
-    return lambda: current_app.config[name]
+@dataclass(frozen=True)
+class Throttle:
+    """One limit on an action: `setting` names the config value ("10/minute"); `per` is
+    "address" (the client's) or the body field counted ("username", "email"); with
+    `deduct_when`, only responses it accepts count."""
+
+    action: str
+    setting: str
+    per: str = "address"
+    deduct_when: Callable[[Response], bool] | None = None
+
+    def key(self) -> str:
+        return client_address() if self.per == "address" else submitted(self.per)
 
 
-def init_throttling(app: Flask) -> Limiter | None:
-    """Attach a Limiter to `app` and wrap the throttled views (aliases included) in it."""
-    from backend.auth import routes as auth
+def throttled(throttle: Throttle) -> Callable:
+    """Decorate a view so each request to it spends from `throttle`'s budget (when enabled)."""
 
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            throttling = current_app.extensions.get("throttling")
+            if throttling is not None:
+                throttling.check(throttle)  # raises RateLimitExceeded (429) over budget
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class Throttling:
+    """The app's Limiter and, per throttle, a check made from its shared limit."""
+
+    def __init__(self, limiter: Limiter):
+        self.limiter = limiter
+        self._checks: dict[Throttle, Callable[[], None]] = {}
+        self._making = threading.Lock()  # two checks for one throttle would count it twice
+
+    def check(self, throttle: Throttle) -> None:
+        check = self._checks.get(throttle)
+        if check is None:
+            with self._making:
+                check = self._checks.get(throttle) or self._make_check(throttle)
+                self._checks[throttle] = check
+        check()
+
+    def _make_check(self, throttle: Throttle) -> Callable[[], None]:
+        def check() -> None:
+            """Nothing: calling it makes the Limiter check the limit it is decorated with."""
+
+        # The Limiter files a decorated function's limits under its qualified name: one each.
+        check.__qualname__ = f"{throttle.action}[{throttle.setting}, per {throttle.per}]"
+        limit = self.limiter.shared_limit(
+            partial(_setting, throttle.setting),
+            scope=throttle.action,
+            key_func=throttle.key,
+            deduct_when=throttle.deduct_when,
+        )
+        return limit(check)
+
+
+def _setting(name: str) -> str:
+    return current_app.config[name]
+
+
+def init_throttling(app: Flask) -> Throttling | None:
+    """Give `app` its own Limiter; the routes' `@blp.throttle` checks spend from it."""
     if not app.config["RATELIMIT_ENABLED"]:
         return None
-
     limiter = Limiter(
         key_func=client_address,
         app=app,
@@ -66,21 +127,5 @@ def init_throttling(app: Flask) -> Limiter | None:
         # Fail open: if Redis is unreachable, serve the request (Flask-Limiter logs the error).
         swallow_errors=True,
     )
-    throttles = [
-        (auth.token, "RATELIMIT_SIGN_IN_PER_ADDRESS", client_address, None),
-        (auth.token, "RATELIMIT_SIGN_IN_PER_USERNAME", submitted_username, _failed),
-        (auth.forgot_password, "RATELIMIT_FORGOT_PER_EMAIL", submitted_email, None),
-        (auth.forgot_password, "RATELIMIT_FORGOT_PER_ADDRESS", client_address, None),
-        (auth.register, "RATELIMIT_REGISTER_PER_ADDRESS", client_address, None),
-        (auth.request_verification, "RATELIMIT_VERIFY_PER_ADDRESS", client_address, None),
-    ]
-    wrapped = {}
-    for view, setting, key, deduct_when in throttles:
-        inner = wrapped.get(view, view)
-        limit = limiter.limit(_setting(setting), key_func=key, deduct_when=deduct_when)
-        wrapped[view] = limit(inner)
-    for endpoint, view in list(app.view_functions.items()):
-        if view in wrapped:
-            app.view_functions[endpoint] = wrapped[view]
-    app.extensions["throttling"] = limiter  # the wrappers hold only a weak reference to it
-    return limiter
+    throttling = app.extensions["throttling"] = Throttling(limiter)
+    return throttling

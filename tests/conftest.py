@@ -175,3 +175,9 @@ def auth(app, client):
 def registry(app, client, auth):
     """Helpers to register for doses and review them over HTTP."""
     return Registry(app, client, auth)
+
+
+@pytest.fixture
+def long_lived_tokens(app, monkeypatch):
+    """For tests that move the one clock by days or weeks: tokens expire by that clock too."""
+    monkeypatch.setitem(app.config, "ACCESS_TOKEN_MINUTES", 400 * 24 * 60)

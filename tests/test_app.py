@@ -58,3 +58,13 @@ def test_openapi_lists_the_answers_middleware_gives(client):
     assert "422" in paths["/health"]["get"]["responses"]  # text checks cover any query string
     for path in ("/auth/token", "/auth/register", "/auth/password/forgot"):
         assert "429" in paths[path]["post"]["responses"]
+
+
+def test_openapi_lists_the_prototype_urls_as_deprecated_aliases(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for path in ("/create", "/login", "/auth/login", "/forgot", "/validate"):
+        operation = paths[path]["post"]
+        assert operation["deprecated"] is True, path
+        assert operation["tags"] == ["prototype"], path
+    assert "deprecated" not in paths["/auth/token"]["post"]
+    assert paths["/login"]["post"]["responses"] == paths["/auth/token"]["post"]["responses"]

@@ -1,7 +1,9 @@
 """Protected routes accept only a valid bearer token from the Authorization header (RFC 6750)."""
 
 import base64
+import json
 import logging
+import string
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -158,3 +160,135 @@ def test_a_token_of_deeply_nested_json_is_a_401_not_a_traceback(client, caplog, 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer ")
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+# Each looseness the review found in the hand-written check (finding 8): a token that differs
+# from a valid one only in that way is refused with 401 invalid_token, never accepted or a 500.
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def signed(claims, headers=None) -> str:
+    """A token over `claims` as given: a dict, or JSON text (for numbers JSON cannot round-trip)."""
+    payload = claims if isinstance(claims, str) else json.dumps(claims)
+    return jwt.api_jws.encode(payload.encode(), SECRET, algorithm="HS256", headers=headers)
+
+
+def claims_for(user_id, **changes) -> dict:
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"sub": str(user_id), "type": "access", "jti": "j", "ver": 0, "iat": now}
+    return {**claims, "exp": now + 3600, **changes}
+
+
+def assert_refused(client, token: str) -> None:
+    response = client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401, response.get_json()
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+
+
+def a_signature_with(characters: str, user_id: int) -> str:
+    """A valid token whose signature contains one of `characters`."""
+    for n in range(1000):
+        token = signed(claims_for(user_id, jti=f"j{n}"))
+        if any(character in token.rsplit(".", 1)[1] for character in characters):
+            return token
+    raise AssertionError("no such signature in 1000 tries")
+
+
+def test_the_signed_helper_makes_accepted_tokens(client, auth):
+    user_id, _ = auth.citizen()
+    token = signed(claims_for(user_id))
+    assert client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_a_signature_with_changed_trailing_bits_is_401(client, auth):
+    _, headers = auth.citizen()
+    token = headers["Authorization"].removeprefix("Bearer ")
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    last = alphabet.index(token[-1])  # 43 characters for 32 bytes: the last 2 bits are unused
+    assert_refused(client, token[:-1] + alphabet[last ^ 1])
+
+
+def test_a_padded_signature_is_401(client, auth):
+    _, headers = auth.citizen()
+    token = headers["Authorization"].removeprefix("Bearer ")
+    assert_refused(client, token + "=")  # 43 characters for 32 bytes: one `=` pads it to 44
+
+
+def test_the_standard_base64_alphabet_is_401(client, auth):
+    user_id, _ = auth.citizen()
+    token = a_signature_with("-_", user_id)
+    head, signature = token.rsplit(".", 1)
+    assert_refused(client, f"{head}.{signature.replace('-', '+').replace('_', '/')}")
+
+
+@pytest.mark.parametrize("junk", ["!!", "$$", "~~~~"])
+def test_junk_inside_a_signature_is_401(client, auth, junk):
+    user_id, _ = auth.citizen()
+    head, signature = signed(claims_for(user_id)).rsplit(".", 1)
+    assert_refused(client, f"{head}.{signature[:10]}{junk}{signature[10:]}")
+
+
+def test_an_unknown_critical_header_is_401(client, auth):
+    user_id, _ = auth.citizen()
+    assert_refused(client, signed(claims_for(user_id), headers={"crit": ["acme"], "acme": 1}))
+
+
+@pytest.mark.parametrize("expiry", ["1e309", "Infinity", "NaN", "1e300"])
+def test_an_expiry_that_is_not_a_finite_integer_is_401(client, auth, expiry):
+    user_id, _ = auth.citizen()
+    text = json.dumps(claims_for(user_id, exp="EXP")).replace('"EXP"', expiry)
+    assert_refused(client, signed(text))
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        pytest.param(lambda uid: uid, id="a JSON number"),
+        pytest.param(lambda uid: f" {uid} ", id="spaces"),
+        pytest.param(lambda uid: f"0{uid}", id="leading zero"),
+        pytest.param(lambda uid: f"+{uid}", id="sign"),
+        pytest.param(lambda uid: f"{uid}\n", id="newline"),
+        pytest.param(lambda uid: str(uid).translate(ARABIC_INDIC), id="Arabic-Indic digits"),
+    ],
+)
+def test_a_subject_that_is_not_a_canonical_user_id_is_401(client, auth, subject):
+    user_id, _ = auth.citizen()
+    assert_refused(client, signed(claims_for(user_id, sub=subject(user_id))))
+
+
+@pytest.mark.parametrize("subject", [str(2**40), str(2**31)])
+def test_a_subject_out_of_the_id_range_is_401_not_500(client, auth, subject):
+    auth.citizen()
+    assert_refused(client, signed(claims_for(1, sub=subject)))
+
+
+@pytest.mark.parametrize("jti", [["j"], {"j": 1}, 7, "", "j" * 65])
+def test_a_jti_that_is_not_a_short_string_is_401_not_500(client, auth, jti):
+    user_id, _ = auth.citizen()
+    assert_refused(client, signed(claims_for(user_id, jti=jti)))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"iat": "now"}, id="iat a string"),
+        pytest.param({"iat": None}, id="iat null"),
+        pytest.param({"ver": False}, id="ver a bool"),
+        pytest.param({"ver": 0.0}, id="ver a float"),
+    ],
+)
+def test_other_claims_of_the_wrong_type_are_401(client, auth, changes):
+    user_id, _ = auth.citizen()
+    assert_refused(client, signed(claims_for(user_id, **changes)))
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(client, auth, monkeypatch):
+    _, headers = auth.citizen()
+    assert client.get("/users/me", headers=headers).status_code == 200
+    later = datetime.now(UTC) + timedelta(hours=2)
+    monkeypatch.setattr("backend.clock.utcnow", lambda: later)
+    response = client.get("/users/me", headers=headers)
+    assert response.status_code == 401
+    assert "expired" in response.get_json()["message"]

@@ -16,6 +16,9 @@ FIELDS = {"id", "user_id", "vaccination_date", "vaccine_id", "verified", "create
 ROUTES = ("create", "myvaccine", "allvaccines", "approve")
 
 
+pytestmark = pytest.mark.usefixtures("long_lived_tokens")  # some tests move the clock by days
+
+
 def sign_in(client, app, **fields) -> str:
     """An account's access token, signed in as the prototype's clients do (multipart /login)."""
     with app.app_context():

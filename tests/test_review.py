@@ -9,6 +9,8 @@ from backend import clock
 from backend.extensions import db
 from backend.models import Certificate
 
+pytestmark = pytest.mark.usefixtures("long_lived_tokens")  # the clock moves by weeks
+
 
 def stop_clock(monkeypatch, day: date) -> None:
     """Stop the one clock at noon UTC on `day`."""

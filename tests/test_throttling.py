@@ -183,3 +183,79 @@ def test_look_alike_usernames_share_one_throttle(make_app, auth):
         assert response.status_code == 400
     refused = sign_in(client, "known@example.org", DEFAULT_PASSWORD, address="10.9.9.9")
     assert refused.status_code == 429
+
+
+# One budget per action (finding 2): whatever URL or body type spends it, every other URL and
+# body type of the action is refused once it is gone.
+
+
+def post(client, path: str, body_type: str, fields: dict, address: str | None = None):
+    headers = {"X-Forwarded-For": address} if address else {}
+    if body_type == "json":
+        return client.post(path, json=fields, headers=headers)
+    content_type = "multipart/form-data" if body_type == "multipart" else None
+    return client.post(path, data=fields, content_type=content_type, headers=headers)
+
+
+SIGN_IN = ["/auth/token", "/auth/login", "/login"]
+FORGOT = ["/auth/password/forgot", "/forgot"]
+BODY_TYPES = ["form", "json", "multipart"]
+
+
+@pytest.mark.parametrize(
+    "setting, paths, body_types, fields, spend_from_many_addresses",
+    [
+        pytest.param(
+            "RATELIMIT_SIGN_IN_PER_ADDRESS",
+            SIGN_IN,
+            BODY_TYPES,
+            lambda n: {"username": f"u{n}@example.org", "password": "wrong password"},
+            False,
+            id="sign-in per address",
+        ),
+        pytest.param(
+            "RATELIMIT_SIGN_IN_PER_USERNAME",
+            SIGN_IN,
+            BODY_TYPES,
+            lambda n: {"username": "same@example.org", "password": "wrong password"},
+            True,
+            id="sign-in failures per username",
+        ),
+        pytest.param(
+            "RATELIMIT_FORGOT_PER_EMAIL",
+            FORGOT,
+            BODY_TYPES,
+            lambda n: {"email": "same@example.org"},
+            True,
+            id="reset codes per email",
+        ),
+        pytest.param(
+            "RATELIMIT_FORGOT_PER_ADDRESS",
+            FORGOT,
+            BODY_TYPES,
+            lambda n: {"email": f"e{n}@example.org"},
+            False,
+            id="reset codes per address",
+        ),
+        pytest.param(
+            "RATELIMIT_REGISTER_PER_ADDRESS",
+            ["/auth/register", "/create"],
+            ["json"],
+            lambda n: {},
+            False,
+            id="registrations per address",
+        ),
+    ],
+)
+def test_every_url_and_body_type_of_an_action_shares_its_budget(
+    make_app, setting, paths, body_types, fields, spend_from_many_addresses
+):
+    client = make_app(TRUSTED_PROXIES=1, **{setting: "3/hour"}).test_client()
+    spent_on = (paths[-1], body_types[-1])  # the prototype's URL, the last body type
+    for n in range(3):
+        address = f"10.6.{n}.1" if spend_from_many_addresses else "10.6.0.1"
+        assert post(client, *spent_on, fields(n), address).status_code != 429
+    for path in paths:
+        for body_type in body_types:
+            refused = post(client, path, body_type, fields(9), "10.6.0.1")
+            assert refused.status_code == 429, f"{path} as {body_type}"

@@ -19,6 +19,7 @@ from backend.auth.schemas import (
     TokenSchema,
 )
 from backend.auth.tokens import current_user, issue_access_token
+from backend.throttling import failed
 from backend.users.schemas import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and sign-in")
@@ -38,10 +39,11 @@ TOKEN_REQUEST_DOC = {
 
 
 @blp.route("/register", methods=["POST"])
+@blp.alias("/create")
+@blp.throttle("register", "RATELIMIT_REGISTER_PER_ADDRESS")
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 @blp.alt_response(409, response="CONFLICT")
-@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def register(fields):
     """Create a citizen account"""
     return services.register_citizen(**fields)
@@ -56,10 +58,14 @@ def oauth_error(error: str, description: str) -> Response:
 
 
 @blp.route("/token", methods=["POST"])
+@blp.alias("/auth/login")
+@blp.alias("/login")
+@blp.accepts_forms
+@blp.throttle("sign_in", "RATELIMIT_SIGN_IN_PER_ADDRESS")
+@blp.throttle("sign_in", "RATELIMIT_SIGN_IN_PER_USERNAME", per="username", deduct_when=failed)
 @blp.doc(requestBody=TOKEN_REQUEST_DOC)
 @blp.response(200, TokenSchema)
 @blp.alt_response(400, schema=OAuthErrorSchema, description="RFC 6749 §5.2 error")
-@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def token():
     """Sign in (OAuth 2.0 password grant) and get a bearer token"""
     submitted = request.form if request.form else (request.get_json(silent=True) or {})
@@ -87,9 +93,6 @@ def _first_problem(messages: dict) -> str:
     return f"{field}: {problem}"
 
 
-blp.add_url_rule("/login", endpoint="login", view_func=token, methods=["POST"])
-
-
 @blp.route("/logout", methods=["POST"])
 @blp.login_required
 @blp.response(204)
@@ -99,9 +102,12 @@ def logout():
 
 
 @blp.route("/password/forgot", methods=["POST"])
+@blp.alias("/forgot")
+@blp.accepts_forms
+@blp.throttle("forgot_password", "RATELIMIT_FORGOT_PER_EMAIL", per="email")
+@blp.throttle("forgot_password", "RATELIMIT_FORGOT_PER_ADDRESS")
 @blp.arguments(EmailSchema, location="json_or_form")
 @blp.response(202, MessageSchema)
-@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def forgot_password(fields):
     """Send a password reset code (the same answer whether or not the account exists)"""
     services.request_password_reset(fields["email"])
@@ -109,6 +115,8 @@ def forgot_password(fields):
 
 
 @blp.route("/password/verify", methods=["POST"])
+@blp.alias("/validate")
+@blp.accepts_forms
 @blp.arguments(ResetCodeSchema, location="json_or_form")
 @blp.response(200, MessageSchema)
 @blp.alt_response(400, response="BAD_REQUEST")
@@ -119,6 +127,7 @@ def verify_reset_code(fields):
 
 
 @blp.route("/password/reset", methods=["POST"])
+@blp.accepts_forms
 @blp.arguments(ResetPasswordSchema, location="json_or_form")
 @blp.response(204)
 @blp.alt_response(400, response="BAD_REQUEST")
@@ -128,9 +137,9 @@ def reset_password(fields):
 
 
 @blp.route("/verify/request", methods=["POST"])
+@blp.throttle("verify_contact", "RATELIMIT_VERIFY_PER_ADDRESS")
 @blp.login_required
 @blp.response(202, MessageSchema)
-@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def request_verification():
     """Send a code to the account's email and phone to verify them"""
     services.request_contact_verification(current_user())

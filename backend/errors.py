@@ -18,15 +18,29 @@ UNIQUE_FIELDS = {
     "uq_users_email": ("email", "An account with this email already exists."),
     "uq_users_nid": ("nid", "An account with this national ID already exists."),
     "uq_vaccines_name": ("name", "A vaccine with this name already exists."),
+    "uq_members_nid": ("nid", "Someone in the registry already has this national ID."),
+    "uq_vaccination_sessions_open": (
+        "date",
+        "This center already has an open session of this vaccine on that day.",
+    ),
     # Races, not fields: no field for the client to change (None omits `errors`).
     "uq_vaccinations_one_pending": (
         None,
         "You already have a pending registration; cancel it or wait for its review.",
     ),
+    "uq_vaccinations_member_one_pending": (
+        None,
+        "This member already has a live appointment or pending registration.",
+    ),
     "uq_certificates_vaccination_id": (None, "This vaccination already has a certificate."),
+    "uq_appointments_vaccination_id": (None, "This registration already has an appointment."),
 }
 # SQLite names the columns, not the index, when a partial unique index is violated.
-INDEX_COLUMNS = {"uq_vaccinations_one_pending": "vaccinations.user_id"}
+INDEX_COLUMNS = {
+    "uq_vaccinations_one_pending": "vaccinations.user_id",
+    "uq_vaccinations_member_one_pending": "vaccinations.member_id",
+    "uq_vaccination_sessions_open": "vaccination_sessions.center_id",
+}
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 

@@ -1,6 +1,7 @@
 """GET /users/me (and /profile), and the admin's GET /users and GET /users/<id>."""
 
 import json
+from datetime import date
 
 
 def test_profile_alias_returns_the_same_profile(client, auth):
@@ -98,3 +99,25 @@ def test_a_page_far_past_the_end_is_empty_not_an_error(client, auth):
     response = client.get("/users?page=1000000000000000000000", headers=headers)
     assert response.status_code == 200
     assert response.get_json() == []
+
+
+def test_owner_sets_the_date_of_birth_once(client, auth):
+    _, headers = auth.citizen()
+    response = client.patch("/users/me", json={"date_of_birth": "1990-05-17"}, headers=headers)
+    assert response.status_code == 200
+    assert client.get("/users/me", headers=headers).get_json()["date_of_birth"] == "1990-05-17"
+    again = client.patch("/users/me", json={"date_of_birth": "1990-05-17"}, headers=headers)
+    assert again.status_code == 200
+    changed = client.patch("/users/me", json={"date_of_birth": "1991-05-17"}, headers=headers)
+    assert changed.status_code == 422
+    assert "date_of_birth" in changed.get_json()["errors"]["json"]
+
+
+def test_admin_corrects_a_date_of_birth(client, auth):
+    user_id, headers = auth.citizen(date_of_birth=date(1990, 5, 17))
+    _, admin = auth.admin()
+    response = client.patch(
+        f"/users/{user_id}", json={"date_of_birth": "1990-07-15"}, headers=admin
+    )
+    assert response.status_code == 200
+    assert client.get("/users/me", headers=headers).get_json()["date_of_birth"] == "1990-07-15"

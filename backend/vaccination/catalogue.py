@@ -30,6 +30,11 @@ def save(record: Vaccine | Center, fields: dict, *, actor: User) -> Vaccine | Ce
     created = record.id is None
     for name, value in fields.items():
         setattr(record, name, value)
+    if isinstance(record, Vaccine) and record.max_age is not None:
+        if record.max_age < (record.min_age if record.min_age is not None else 18):
+            message = "max_age must not be below min_age."
+            db.session.rollback()
+            abort(422, message=message, errors={"json": {"max_age": [message]}})
     db.session.add(record)
     db.session.flush()
     _audit(record, "created" if created else "updated", actor, fields=sorted(fields))

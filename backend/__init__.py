@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.health import blp as health_blp
     from backend.middleware import init_middleware
     from backend.observability import init_observability
+    from backend.sessions.routes import blp as sessions_blp
     from backend.throttling import init_throttling
     from backend.users.routes import blp as users_blp
     from backend.vaccination.catalogue_routes import blp as catalogue_blp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         catalogue_blp,
         vaccinations_blp,
         certificates_blp,
+        sessions_blp,
         audit_blp,
     )
     for blueprint in blueprints:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from backend.auth.passwords import hash_password
 from backend.extensions import db
-from backend.models import Center, User, Vaccine
+from backend.models import Center, User, VaccinationSession, Vaccine
 
 _sequence = itertools.count(1)
 DEFAULT_PASSWORD = "correct horse battery"
@@ -58,3 +59,13 @@ def make_center(**fields) -> Center:
 def vaccine_id(name: str = "Pfizer") -> int:
     """The id of a vaccine the migration seeds (ids differ between runs, names do not)."""
     return db.session.scalar(select(Vaccine.id).where(Vaccine.name == name))
+
+
+def make_session(*, center_id: int, vaccine: str = "Pfizer", **fields) -> VaccinationSession:
+    """An open session (default: a week from today, 10 places, none booked)."""
+    values = {"date": date.today() + timedelta(days=7), "capacity": 10, "booked": 0}
+    values.update(fields)
+    session = VaccinationSession(center_id=center_id, vaccine_id=vaccine_id(vaccine), **values)
+    db.session.add(session)
+    db.session.commit()
+    return session

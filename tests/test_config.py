@@ -105,3 +105,22 @@ def test_token_lifetime_comes_from_the_environment():
 def test_unknown_environment_is_refused():
     with pytest.raises(ConfigurationError, match="APP_ENV"):
         load_config({"APP_ENV": "staging"})
+
+
+def test_booking_settings_default_to_dhaka_at_three_pm_and_four_members():
+    config = load_config({"APP_ENV": "testing"})
+    assert (config["BOOKING_CUTOFF"], config["TIMEZONE"], config["MAX_MEMBERS"]) == (
+        "15:00",
+        "Asia/Dhaka",
+        4,
+    )
+    assert load_config({"APP_ENV": "testing", "BOOKING_CUTOFF": "off"})["BOOKING_CUTOFF"] is None
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("BOOKING_CUTOFF", "25:00"), ("TIMEZONE", "Mars/Olympus"), ("MAX_MEMBERS", "7")],
+)
+def test_bad_booking_settings_refuse_to_start(name, value):
+    with pytest.raises(ConfigurationError, match=name):
+        load_config({"APP_ENV": "testing", name: value})

@@ -66,6 +66,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from backend.api import Api
+    from backend.appointments.routes import blp as appointments_blp
     from backend.audit.routes import blp as audit_blp
     from backend.auth import routes as auth_routes
     from backend.auth.routes import blp as auth_blp
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
         vaccinations_blp,
         certificates_blp,
         sessions_blp,
+        appointments_blp,
         audit_blp,
     )
     for blueprint in blueprints:

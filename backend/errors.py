@@ -44,6 +44,27 @@ INDEX_COLUMNS = {
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 
+class Conflict(Exception):
+    """A clash with the current state that clients tell apart by `reason` (409)."""
+
+    reason = "conflict"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class SessionFull(Conflict):
+    """Every place of the session is taken."""
+
+    reason = "full"
+
+
+def handle_conflict(error: Conflict):
+    db.session.rollback()
+    abort(409, message=error.message, reason=error.reason)
+
+
 def error_body(error: HTTPException) -> tuple[dict, int, dict]:
     """The JSON body, status and headers for an HTTPException, in flask-smorest's shape."""
     payload = {"code": error.code, "status": error.name}
@@ -53,6 +74,8 @@ def error_body(error: HTTPException) -> tuple[dict, int, dict]:
     payload["message"] = data.get("message") or error.description
     if "errors" in data or "messages" in data:
         payload["errors"] = data.get("errors", data.get("messages"))
+    if "reason" in data:  # a machine-readable cause, e.g. "full" for a booked-out session
+        payload["reason"] = data["reason"]
     headers.update(data.get("headers") or {})
     return payload, error.code, headers
 
@@ -93,6 +116,7 @@ def handle_database_unavailable(error: DBAPIError):
 
 
 def register_errorhandlers(app: Flask) -> None:
+    app.register_error_handler(Conflict, _wrap(handle_conflict))
     app.register_error_handler(IntegrityError, _wrap(handle_integrity_error))
     app.register_error_handler(DBAPIError, _wrap(handle_database_unavailable))
 

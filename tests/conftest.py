@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from backend import create_app, notify
 from backend.extensions import db
+from tests.booking import Booking
 from tests.factories import make_user
 from tests.outbox import SmsInbox, start_smtp
 from tests.registry import Registry
@@ -175,3 +176,9 @@ def auth(app, client):
 def registry(app, client, auth):
     """Helpers to register for doses and review them over HTTP."""
     return Registry(app, client, auth)
+
+
+@pytest.fixture
+def booking(app, client, auth):
+    """Helpers to publish sessions and book appointments over HTTP."""
+    return Booking(app, client, auth)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from backend.auth.passwords import hash_password
 from backend.extensions import db
-from backend.models import Center, User, VaccinationSession, Vaccine
+from backend.models import Center, Status, User, Vaccination, VaccinationSession, Vaccine
 
 _sequence = itertools.count(1)
 DEFAULT_PASSWORD = "correct horse battery"
@@ -69,3 +69,26 @@ def make_session(*, center_id: int, vaccine: str = "Pfizer", **fields) -> Vaccin
     db.session.add(session)
     db.session.commit()
     return session
+
+
+def make_dose(user: User, *, vaccine: str = "Pfizer", given: date, **fields) -> Vaccination:
+    """An approved dose given on `given` (the next of the person's doses unless told)."""
+    previous = db.session.scalars(
+        select(Vaccination).where(
+            Vaccination.user_id == user.id,
+            Vaccination.member_id == fields.get("member_id"),
+            Vaccination.status == Status.APPROVED,
+        )
+    ).all()
+    values = {"dose_number": len(previous) + 1, "center_id": make_center().id}
+    values.update(fields)
+    dose = Vaccination(
+        user_id=user.id,
+        vaccine_id=vaccine_id(vaccine),
+        status=Status.APPROVED,
+        vaccination_date=given,
+        **values,
+    )
+    db.session.add(dose)
+    db.session.commit()
+    return dose

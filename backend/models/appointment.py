@@ -45,7 +45,7 @@ class Appointment(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     session: Mapped[VaccinationSession] = relationship()
-    vaccination: Mapped[Vaccination] = relationship()
+    vaccination: Mapped[Vaccination] = relationship(back_populates="appointment")
 
     def __repr__(self) -> str:
         return f"<Appointment {self.id} {self.status} session={self.session_id}>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +16,9 @@ from backend.models.member import Member
 from backend.models.types import UTCDateTime
 from backend.models.user import User
 from backend.models.vaccine import Vaccine
+
+if TYPE_CHECKING:
+    from backend.models.appointment import Appointment
 
 
 class Status(enum.StrEnum):
@@ -87,6 +91,9 @@ class Vaccination(db.Model):
     vaccine: Mapped[Vaccine] = relationship()
     center: Mapped[Center] = relationship()
     certificate: Mapped[Certificate | None] = relationship(back_populates="vaccination")
+    appointment: Mapped[Appointment | None] = relationship(
+        "Appointment", back_populates="vaccination", viewonly=True
+    )
 
     @property
     def holder(self) -> User | Member:

@@ -91,6 +91,9 @@ class CertificateSummarySchema(Schema):
 class VaccinationSchema(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
+    member_id = fields.Integer(
+        allow_none=True, metadata={"description": "The family member it is for; null: the holder"}
+    )
     status = fields.String(metadata={"enum": [status.value for status in Status]})
     dose_number = fields.Integer()
     vaccine = fields.Nested(VaccineSchema)

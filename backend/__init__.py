@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.auth.routes import blp as auth_blp
     from backend.compat import register_aliases
     from backend.health import blp as health_blp
+    from backend.members.routes import blp as members_blp
     from backend.middleware import init_middleware
     from backend.observability import init_observability
     from backend.sessions.routes import blp as sessions_blp
@@ -86,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
         health_blp,
         auth_blp,
         users_blp,
+        members_blp,
         catalogue_blp,
         vaccinations_blp,
         certificates_blp,

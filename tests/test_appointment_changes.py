@@ -152,3 +152,15 @@ def test_cancelling_a_session_cancels_its_appointments_and_tells_the_people(
     assert "cancelled" in body_of(mailbox.wait_for("told@example.org")[-1])
     assert booking.book(headers, booking.session()).status_code == 201
     assert booking.places(appointment["session_id"])[0] == 0
+
+
+def test_cancelling_a_session_keeps_the_doses_already_given(client, auth, booking, registry):
+    session_id = booking.session()
+    _, first = booking.citizen()
+    _, second = booking.citizen()
+    done = booking.book(first, session_id).get_json()
+    booking.book(second, session_id)
+    registry.review(done["vaccination_id"], "approve")
+    client.post(f"/sessions/{session_id}/cancel", headers=auth.admin()[1])
+    assert client.get("/appointments/me", headers=first).get_json()[0]["status"] == "completed"
+    assert client.get("/appointments/me", headers=second).get_json()[0]["status"] == "cancelled"

@@ -21,7 +21,14 @@ from backend.appointments.eligibility import (
 from backend.audit.services import record
 from backend.errors import SessionFull
 from backend.extensions import db
-from backend.models import Appointment, AppointmentStatus, Status, User, Vaccination
+from backend.models import (
+    Appointment,
+    AppointmentStatus,
+    Status,
+    User,
+    Vaccination,
+    VaccinationSession,
+)
 from backend.vaccination.services import has_pending, invalid
 
 MAX_RESCHEDULES = 3
@@ -157,9 +164,11 @@ def _record(event: str, actor: User, appointment: Appointment, **details) -> Non
     )
 
 
+# What AppointmentSchema shows of each row, in the list's one query.
 WITH_DETAILS = (
     joinedload(Appointment.vaccination).joinedload(Vaccination.member),
-    joinedload(Appointment.session),
+    joinedload(Appointment.session).joinedload(VaccinationSession.center),
+    joinedload(Appointment.session).joinedload(VaccinationSession.vaccine),
 )
 
 

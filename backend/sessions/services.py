@@ -137,30 +137,37 @@ def cancel(session_id: int, *, actor: User) -> VaccinationSession:
     if closed.rowcount != 1:
         db.session.refresh(session)
         return session
-    live = select(Appointment.vaccination_id).where(
-        Appointment.session_id == session_id, Appointment.status == AppointmentStatus.BOOKED
+    # Appointments whose dose was not given yet; reviewed ones keep their outcome.
+    live = list(
+        db.session.execute(
+            select(Appointment.id, Appointment.vaccination_id)
+            .join(Appointment.vaccination)
+            .where(
+                Appointment.session_id == session_id,
+                Appointment.status == AppointmentStatus.BOOKED,
+                Vaccination.status == Status.PENDING,
+            )
+        )
     )
+    appointment_ids = [appointment_id for appointment_id, _ in live]
+    vaccination_ids = [vaccination_id for _, vaccination_id in live]
     holders = list(
         db.session.execute(
             select(User.email, User.phone_number, User.verified)
             .join(Vaccination, Vaccination.user_id == User.id)
-            .where(
-                Vaccination.id.in_(live),
-                Vaccination.status == Status.PENDING,
-                User.deleted_at.is_(None),
-            )
+            .where(Vaccination.id.in_(vaccination_ids), User.deleted_at.is_(None))
             .distinct()
         )
     )
     db.session.execute(
         update(Vaccination)
-        .where(Vaccination.id.in_(live), Vaccination.status == Status.PENDING)
+        .where(Vaccination.id.in_(vaccination_ids), Vaccination.status == Status.PENDING)
         .values(status=Status.CANCELLED)
         .execution_options(synchronize_session=False)
     )
     cancelled = db.session.execute(
         update(Appointment)
-        .where(Appointment.session_id == session_id, Appointment.status == AppointmentStatus.BOOKED)
+        .where(Appointment.id.in_(appointment_ids))
         .values(status=AppointmentStatus.CANCELLED, cancelled_at=clock.utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -65,7 +65,10 @@ def make_session(*, center_id: int, vaccine: str = "Pfizer", **fields) -> Vaccin
     """An open session (default: a week from today, 10 places, none booked)."""
     values = {"date": date.today() + timedelta(days=7), "capacity": 10, "booked": 0}
     values.update(fields)
-    session = VaccinationSession(center_id=center_id, vaccine_id=vaccine_id(vaccine), **values)
+    city = db.session.get(Center, center_id).city_key
+    session = VaccinationSession(
+        center_id=center_id, vaccine_id=vaccine_id(vaccine), city_key=city, **values
+    )
     db.session.add(session)
     db.session.commit()
     return session

@@ -84,6 +84,7 @@ def test_0006_upgrades_a_filled_database_and_downgrades_cleanly(app):
                     center_id=rows["center_id"],
                     vaccine_id=rows["vaccine_id"],
                     date=date(2026, 12, 24),
+                    city_key="dhaka",
                     capacity=5,
                     booked=0,
                     status="open",

@@ -140,3 +140,10 @@ def test_search_is_paginated_and_cacheable(client, center):
     etag = response.headers["ETag"]
     again = client.get("/sessions?page_size=2", headers={"If-None-Match": etag})
     assert again.status_code == 304
+
+
+def test_a_center_moving_city_takes_its_sessions_along(client, officer, center):
+    make_session(center_id=center)
+    client.patch(f"/centers/{center}", json={"city": "Sylhet"}, headers=officer)
+    assert client.get("/sessions?city=dhaka").get_json() == []
+    assert len(client.get("/sessions?city=sylhet").get_json()) == 1

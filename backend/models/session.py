@@ -40,8 +40,26 @@ class VaccinationSession(db.Model):
             sqlite_where=OPEN_ONLY,
             postgresql_where=OPEN_ONLY,
         ),
-        # The public search walks dates in page order (date, center, id), whatever the filters.
-        Index("ix_vaccination_sessions_date_center_id_id", "date", "center_id", "id"),
+        # The public search reads open sessions in page order (date, center, id): one index
+        # range, index-only for the bounded count, for all sessions or a city's; a center's
+        # use (center_id, date).
+        Index(
+            "ix_vaccination_sessions_open_date_center_id_id",
+            "date",
+            "center_id",
+            "id",
+            sqlite_where=OPEN_ONLY,
+            postgresql_where=OPEN_ONLY,
+        ),
+        Index(
+            "ix_vaccination_sessions_open_city_key_date_center_id_id",
+            "city_key",
+            "date",
+            "center_id",
+            "id",
+            sqlite_where=OPEN_ONLY,
+            postgresql_where=OPEN_ONLY,
+        ),
         Index("ix_vaccination_sessions_center_id_date", "center_id", "date"),
     )
 
@@ -51,6 +69,9 @@ class VaccinationSession(db.Model):
         ForeignKey("vaccines.id", ondelete="RESTRICT"), index=True
     )
     date: Mapped[date] = mapped_column(Date)
+    # The center's city_key, copied (and kept in step by the catalogue) so that a search by city
+    # is one index range in page order rather than a filter over every day's sessions.
+    city_key: Mapped[str] = mapped_column(String(80))
     capacity: Mapped[int] = mapped_column(Integer)
     # Places taken; changed only by conditional UPDATEs (backend/appointments/places.py).
     booked: Mapped[int] = mapped_column(Integer, default=0)

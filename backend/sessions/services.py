@@ -44,7 +44,7 @@ def get_session(session_id: int) -> VaccinationSession:
     return session
 
 
-def _check_offer(center_id: int, vaccine_id: int, days: list[date]) -> None:
+def _check_offer(center_id: int, vaccine_id: int, days: list[date]) -> Center:
     center = db.session.get(Center, center_id)
     if center is None or not center.active:
         invalid("center_id", "No such active vaccination center.")
@@ -54,12 +54,13 @@ def _check_offer(center_id: int, vaccine_id: int, days: list[date]) -> None:
         invalid("date", "Sessions cannot be published for a past day.")
     if max(days) > local_today() + timedelta(HORIZON_DAYS):
         invalid("date", "Sessions are published at most a year ahead.")
+    return center
 
 
 def create(fields: dict, *, actor: User) -> VaccinationSession:
     """Publish one session; a second open one at the center for the vaccine and day is a 409."""
-    _check_offer(fields["center_id"], fields["vaccine_id"], [fields["date"]])
-    session = VaccinationSession(**fields, booked=0, status=SessionStatus.OPEN)
+    center = _check_offer(fields["center_id"], fields["vaccine_id"], [fields["date"]])
+    session = VaccinationSession(**fields, city_key=center.city_key, booked=0)
     db.session.add(session)
     db.session.flush()
     _record("session.created", actor, session.id, date=session.date.isoformat())
@@ -75,8 +76,9 @@ def create_many(fields: dict, *, actor: User) -> list[VaccinationSession]:
     days = [day for day in days if day.weekday() in weekdays]
     if not days:
         invalid("weekdays", "None of these weekdays falls in the range.")
-    _check_offer(fields["center_id"], fields["vaccine_id"], days)
+    center = _check_offer(fields["center_id"], fields["vaccine_id"], days)
     common = {key: fields[key] for key in ("center_id", "vaccine_id", "capacity", "min_age")}
+    common["city_key"] = center.city_key
     sessions = [VaccinationSession(**common, date=day, booked=0) for day in days]
     db.session.add_all(sessions)
     db.session.flush()
@@ -205,8 +207,7 @@ def search(filters: dict, page: int, page_size: int) -> tuple[list[VaccinationSe
     if "vaccine_id" in filters:
         query = query.where(VaccinationSession.vaccine_id == filters["vaccine_id"])
     if "city" in filters:
-        in_city = select(Center.id).where(Center.city_key == city_key(filters["city"]))
-        query = query.where(VaccinationSession.center_id.in_(in_city))
+        query = query.where(VaccinationSession.city_key == city_key(filters["city"]))
     if "age" in filters:
         age = filters["age"]
         eligible = select(Vaccine.id).where(

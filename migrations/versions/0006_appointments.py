@@ -19,6 +19,7 @@ branch_labels = None
 depends_on = None
 
 PENDING = sa.text("status = 'pending'")
+OPEN = sa.text("status = 'open'")
 HOLDER_PENDING = sa.text("status = 'pending' AND member_id IS NULL")
 
 
@@ -53,6 +54,7 @@ def upgrade():
         sa.Column("center_id", sa.Integer(), nullable=False),
         sa.Column("vaccine_id", sa.Integer(), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("city_key", sa.String(length=80), nullable=False),
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("booked", sa.Integer(), nullable=False),
         sa.Column("min_age", sa.Integer(), nullable=True),
@@ -84,7 +86,18 @@ def upgrade():
             "ix_vaccination_sessions_center_id_date", ["center_id", "date"], unique=False
         )
         batch_op.create_index(
-            "ix_vaccination_sessions_date_center_id_id", ["date", "center_id", "id"], unique=False
+            "ix_vaccination_sessions_open_date_center_id_id",
+            ["date", "center_id", "id"],
+            unique=False,
+            sqlite_where=OPEN,
+            postgresql_where=OPEN,
+        )
+        batch_op.create_index(
+            "ix_vaccination_sessions_open_city_key_date_center_id_id",
+            ["city_key", "date", "center_id", "id"],
+            unique=False,
+            sqlite_where=OPEN,
+            postgresql_where=OPEN,
         )
         batch_op.create_index(
             batch_op.f("ix_vaccination_sessions_vaccine_id"), ["vaccine_id"], unique=False
@@ -228,7 +241,8 @@ def downgrade():
             postgresql_where=sa.text("status = 'open'"),
         )
         batch_op.drop_index(batch_op.f("ix_vaccination_sessions_vaccine_id"))
-        batch_op.drop_index("ix_vaccination_sessions_date_center_id_id")
+        batch_op.drop_index("ix_vaccination_sessions_open_city_key_date_center_id_id")
+        batch_op.drop_index("ix_vaccination_sessions_open_date_center_id_id")
         batch_op.drop_index("ix_vaccination_sessions_center_id_date")
 
     op.drop_table("vaccination_sessions")

@@ -7,9 +7,11 @@ reads `current_app.config`. Production refuses to start with missing or weak sec
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -74,6 +76,33 @@ def _base_url(value: str | None) -> str | None:
     if not value.startswith(("https://", "http://")):
         raise ConfigurationError(f"PUBLIC_BASE_URL must start with https:// or http://: {value!r}")
     return value
+
+
+def _timezone(name: str) -> str:
+    """An IANA time zone name, checked to exist."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"TIMEZONE {name!r} is not a known time zone") from None
+    return name
+
+
+def _cutoff(value: str) -> str | None:
+    """BOOKING_CUTOFF: "HH:MM" (24-hour), or "off" (None)."""
+    value = value.strip().lower()
+    if value == "off":
+        return None
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
+    if not match:
+        raise ConfigurationError(f'BOOKING_CUTOFF must be HH:MM or "off", got {value!r}')
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+def _max_members(environ: Mapping[str, str]) -> int:
+    count = _int(environ, "MAX_MEMBERS", 4)
+    if not 0 <= count <= 6:
+        raise ConfigurationError(f"MAX_MEMBERS must be between 0 and 6, got {count}")
+    return count
 
 
 def _instance_secret(instance_dir: Path, filename: str) -> str:
@@ -202,6 +231,12 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "AUDIT_KEY": audit_key,
         # When true, only accounts marked verified may register for vaccination.
         "REQUIRE_VERIFIED": _flag(environ.get("REQUIRE_VERIFIED")),
+        # Appointments: family members per account; booking closes at BOOKING_CUTOFF on the day
+        # before the session ("off": open until the session's day), in TIMEZONE, which is also
+        # where a session's day begins and ends.
+        "MAX_MEMBERS": _max_members(environ),
+        "BOOKING_CUTOFF": _cutoff(environ.get("BOOKING_CUTOFF") or "15:00"),
+        "TIMEZONE": _timezone(environ.get("TIMEZONE") or "Asia/Dhaka"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Delivery of one-time codes: SMTP (the usual Flask names) and an SMS webhook.
         "MAIL_SERVER": environ.get("MAIL_SERVER") or None,

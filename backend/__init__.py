@@ -60,12 +60,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from backend.api import Api, prototype
+    from backend.appointments.routes import blp as appointments_blp
     from backend.audit.routes import blp as audit_blp
     from backend.auth.routes import blp as auth_blp
     from backend.health import blp as health_blp
     from backend.legacy.routes import blp as legacy_blp
+    from backend.members.routes import blp as members_blp
     from backend.middleware import init_middleware
     from backend.observability import init_observability
+    from backend.sessions.routes import blp as sessions_blp
     from backend.throttling import init_throttling
     from backend.users.routes import blp as users_blp
     from backend.vaccination.catalogue_routes import blp as catalogue_blp
@@ -77,9 +80,12 @@ def register_blueprints(app: Flask) -> None:
         health_blp,
         auth_blp,
         users_blp,
+        members_blp,
         catalogue_blp,
         vaccinations_blp,
         certificates_blp,
+        sessions_blp,
+        appointments_blp,
         audit_blp,
         legacy_blp,
         prototype,  # last: the routes above declare its URLs (their `@blp.alias`)

@@ -20,19 +20,54 @@ UNIQUE_FIELDS = {
     "uq_users_email": ("email", "An account with this email already exists."),
     "uq_users_nid": ("nid", "An account with this national ID already exists."),
     "uq_vaccines_name": ("name", "A vaccine with this name already exists."),
+    "uq_members_nid": ("nid", "Someone in the registry already has this national ID."),
+    "uq_vaccination_sessions_open": (
+        "date",
+        "This center already has an open session of this vaccine on that day.",
+    ),
     # Races, not fields: no field for the client to change (None omits `errors`).
     "uq_vaccinations_one_pending": (
         None,
         "You already have a pending registration; cancel it or wait for its review.",
     ),
+    "uq_vaccinations_member_one_pending": (
+        None,
+        "This member already has a live appointment or pending registration.",
+    ),
     "uq_certificates_vaccination_id": (None, "This vaccination already has a certificate."),
+    "uq_appointments_vaccination_id": (None, "This registration already has an appointment."),
 }
 # SQLite names the columns, not the index, when a partial unique index is violated.
-INDEX_COLUMNS = {"uq_vaccinations_one_pending": "vaccinations.user_id"}
+INDEX_COLUMNS = {
+    "uq_vaccinations_one_pending": "vaccinations.user_id",
+    "uq_vaccinations_member_one_pending": "vaccinations.member_id",
+    "uq_vaccination_sessions_open": "vaccination_sessions.center_id",
+}
 DATABASE_RETRY_AFTER_SECONDS = 5
 # An error body lists this many entries per level (fields, list items), then counts the rest:
 # a body of 80,000 unknown keys would otherwise be answered with megabytes of messages.
 MAX_LISTED_ERRORS = 20
+
+
+class Conflict(Exception):
+    """A clash with the current state that clients tell apart by `reason` (409)."""
+
+    reason = "conflict"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class SessionFull(Conflict):
+    """Every place of the session is taken."""
+
+    reason = "full"
+
+
+def handle_conflict(error: Conflict):
+    db.session.rollback()
+    abort(409, message=error.message, reason=error.reason)
 
 
 def error_body(error: HTTPException) -> tuple[dict, int, dict]:
@@ -44,6 +79,8 @@ def error_body(error: HTTPException) -> tuple[dict, int, dict]:
     payload["message"] = data.get("message") or error.description
     if "errors" in data or "messages" in data:
         payload["errors"] = bounded(data.get("errors", data.get("messages")))
+    if "reason" in data:  # a machine-readable cause, e.g. "full" for a booked-out session
+        payload["reason"] = data["reason"]
     headers.update(data.get("headers") or {})
     return payload, error.code, headers
 
@@ -99,6 +136,7 @@ def handle_database_unavailable(error: DBAPIError):
 
 
 def register_errorhandlers(app: Flask) -> None:
+    app.register_error_handler(Conflict, _wrap(handle_conflict))
     app.register_error_handler(IntegrityError, _wrap(handle_integrity_error))
     app.register_error_handler(DBAPIError, _wrap(handle_database_unavailable))
 

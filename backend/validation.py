@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 
 import phonenumbers
 from flask import current_app
 from marshmallow import ValidationError, fields, validate
 
+from backend import clock
 from backend.auth import policy
 
 NID_SEPARATORS = re.compile(r"[\s-]+")
@@ -32,6 +34,16 @@ class NationalId(fields.String):
         if not (digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 20):
             raise ValidationError("A national ID is 8 to 20 digits (spaces and dashes allowed).")
         return digits
+
+
+class BirthDate(fields.Date):
+    """A date of birth: not in the future, and not before 1900."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        born = super()._deserialize(value, attr, data, **kwargs)
+        if born > clock.utcnow().date() or born < date(1900, 1, 1):
+            raise ValidationError("A date of birth is between 1900-01-01 and today.")
+        return born
 
 
 class PhoneNumber(fields.String):

@@ -56,6 +56,11 @@ def run_migrations_online():
             # table at release time may take longer.
             connection.exec_driver_sql("SET statement_timeout = 0")
             connection.commit()  # a session setting; Alembic then runs its own transaction
+        elif connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a table by copying it and dropping the old one, which SQLite's
+            # foreign keys refuse while other tables' rows point at it; checked again below.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_db.metadata,
@@ -64,6 +69,12 @@ def run_migrations_online():
         )
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
 
 
 if context.is_offline_mode():

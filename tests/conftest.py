@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from backend import create_app, notify
 from backend.extensions import db
+from tests.booking import Booking
 from tests.factories import make_user
 from tests.outbox import SmsInbox, start_smtp
 from tests.registry import Registry
@@ -181,3 +182,9 @@ def registry(app, client, auth):
 def long_lived_tokens(app, monkeypatch):
     """For tests that move the one clock by days or weeks: tokens expire by that clock too."""
     monkeypatch.setitem(app.config, "ACCESS_TOKEN_MINUTES", 400 * 24 * 60)
+
+
+@pytest.fixture
+def booking(app, client, auth):
+    """Helpers to publish sessions and book appointments over HTTP."""
+    return Booking(app, client, auth)

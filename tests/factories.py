@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from backend.auth.passwords import hash_password
 from backend.extensions import db
-from backend.models import Center, User, Vaccine
+from backend.models import Center, Status, User, Vaccination, VaccinationSession, Vaccine
 
 _sequence = itertools.count(1)
 DEFAULT_PASSWORD = "correct horse battery"
@@ -58,3 +59,39 @@ def make_center(**fields) -> Center:
 def vaccine_id(name: str = "Pfizer") -> int:
     """The id of a vaccine the migration seeds (ids differ between runs, names do not)."""
     return db.session.scalar(select(Vaccine.id).where(Vaccine.name == name))
+
+
+def make_session(*, center_id: int, vaccine: str = "Pfizer", **fields) -> VaccinationSession:
+    """An open session (default: a week from today, 10 places, none booked)."""
+    values = {"date": date.today() + timedelta(days=7), "capacity": 10, "booked": 0}
+    values.update(fields)
+    city = db.session.get(Center, center_id).city_key
+    session = VaccinationSession(
+        center_id=center_id, vaccine_id=vaccine_id(vaccine), city_key=city, **values
+    )
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+def make_dose(user: User, *, vaccine: str = "Pfizer", given: date, **fields) -> Vaccination:
+    """An approved dose given on `given` (the next of the person's doses unless told)."""
+    previous = db.session.scalars(
+        select(Vaccination).where(
+            Vaccination.user_id == user.id,
+            Vaccination.member_id == fields.get("member_id"),
+            Vaccination.status == Status.APPROVED,
+        )
+    ).all()
+    values = {"dose_number": len(previous) + 1, "center_id": make_center().id}
+    values.update(fields)
+    dose = Vaccination(
+        user_id=user.id,
+        vaccine_id=vaccine_id(vaccine),
+        status=Status.APPROVED,
+        vaccination_date=given,
+        **values,
+    )
+    db.session.add(dose)
+    db.session.commit()
+    return dose

@@ -169,3 +169,22 @@ def test_production_with_short_metrics_token_refuses_to_start():
 def test_production_starts_with_every_secret_set():
     config = load_config(PRODUCTION)
     assert config["METRICS_TOKEN"] == METRICS_TOKEN
+
+
+def test_booking_settings_default_to_dhaka_at_three_pm_and_four_members():
+    config = load_config({"APP_ENV": "testing"})
+    assert (config["BOOKING_CUTOFF"], config["TIMEZONE"], config["MAX_MEMBERS"]) == (
+        "15:00",
+        "Asia/Dhaka",
+        4,
+    )
+    assert load_config({"APP_ENV": "testing", "BOOKING_CUTOFF": "off"})["BOOKING_CUTOFF"] is None
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("BOOKING_CUTOFF", "25:00"), ("TIMEZONE", "Mars/Olympus"), ("MAX_MEMBERS", "7")],
+)
+def test_bad_booking_settings_refuse_to_start(name, value):
+    with pytest.raises(ConfigurationError, match=name):
+        load_config({"APP_ENV": "testing", name: value})

@@ -20,7 +20,7 @@ from backend import create_app
 from backend.extensions import db
 from backend.models import Vaccine
 from backend.vaccination.services import today
-from tests.factories import make_center
+from tests.factories import make_center, make_session
 
 DOCUMENT_APP = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 schema = schemathesis.openapi.from_wsgi("/openapi.json", DOCUMENT_APP)
@@ -42,10 +42,11 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_is_documented]
 
 
 @pytest.fixture(params=["citizen", "admin"])
-def signed_in(request, app, auth, registry) -> tuple[dict, dict]:
+def signed_in(request, app, client, auth, registry) -> tuple[dict, dict]:
     """The role's headers, and ids of rows its routes can reach: a citizen's approved first
     dose and pending second (their own, or someone else's for the admin), a center and a
-    vaccine nobody uses. Made first: the coverage phase deletes what it finds."""
+    vaccine nobody uses, a session, and the citizen's member with an appointment in it. Made
+    first: the coverage phase deletes what it finds."""
     owner_id, owner = auth.citizen()
     approved, _ = registry.approved(owner)
     later = today() + timedelta(days=120)
@@ -54,13 +55,20 @@ def signed_in(request, app, auth, registry) -> tuple[dict, dict]:
         vaccine = Vaccine(name="Unused", manufacturer="-", doses_required=1, dose_interval_days=0)
         db.session.add(vaccine)
         db.session.commit()
+        session_id = make_session(center_id=make_center().id).id
         ids = {
             "user_id": owner_id,
             "center_id": make_center().id,
             "vaccine_id": vaccine.id,
             "approved": approved,
             "pending": pending,
+            "session_id": session_id,
         }
+    member = {"name": "Abba", "nid": "19600101000001", "date_of_birth": "1960-01-01"}
+    member = client.post("/users/me/members", json={**member, "relation": "parent"}, headers=owner)
+    booking = {"session_id": session_id, "member_id": member.get_json()["id"]}
+    appointment = client.post("/appointments", json=booking, headers=owner)
+    ids |= {"member_id": booking["member_id"], "appointment_id": appointment.get_json()["id"]}
     return (owner if request.param == "citizen" else registry.officer), ids
 
 

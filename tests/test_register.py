@@ -98,3 +98,15 @@ def test_an_email_with_non_ascii_before_the_at_is_refused(client):
     response = client.post("/auth/register", json=registration(email="\u0430lice@example.org"))
     assert response.status_code == 422
     assert "ASCII" in response.get_json()["errors"]["json"]["email"][0]
+
+
+def test_date_of_birth_is_optional_at_sign_up(client):
+    assert client.post("/create", json=registration()).get_json()["date_of_birth"] is None
+    body = registration(date_of_birth="1990-05-17")
+    assert client.post("/auth/register", json=body).get_json()["date_of_birth"] == "1990-05-17"
+
+
+def test_a_date_of_birth_in_the_future_is_422(client):
+    response = client.post("/auth/register", json=registration(date_of_birth="2999-01-01"))
+    assert response.status_code == 422
+    assert "date_of_birth" in response.get_json()["errors"]["json"]

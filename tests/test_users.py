@@ -1,6 +1,7 @@
 """GET /users/me, and the admin's GET /users and GET /users/<id>."""
 
 import json
+from datetime import date
 
 
 def test_citizen_cannot_list_or_read_other_accounts(client, auth):
@@ -97,3 +98,25 @@ def test_admin_search_finds_an_email_by_its_full_width_look_alike(client, auth):
     auth.citizen(name="Nusrat Jahan", email="nj@example.org")
     found = client.get("/users", query_string={"q": "ｎｊ@ＥＸＡＭＰＬＥ"}, headers=headers)
     assert [user["name"] for user in found.get_json()] == ["Nusrat Jahan"]
+
+
+def test_owner_sets_the_date_of_birth_once(client, auth):
+    _, headers = auth.citizen()
+    response = client.patch("/users/me", json={"date_of_birth": "1990-05-17"}, headers=headers)
+    assert response.status_code == 200
+    assert client.get("/users/me", headers=headers).get_json()["date_of_birth"] == "1990-05-17"
+    again = client.patch("/users/me", json={"date_of_birth": "1990-05-17"}, headers=headers)
+    assert again.status_code == 200
+    changed = client.patch("/users/me", json={"date_of_birth": "1991-05-17"}, headers=headers)
+    assert changed.status_code == 422
+    assert "date_of_birth" in changed.get_json()["errors"]["json"]
+
+
+def test_admin_corrects_a_date_of_birth(client, auth):
+    user_id, headers = auth.citizen(date_of_birth=date(1990, 5, 17))
+    _, admin = auth.admin()
+    response = client.patch(
+        f"/users/{user_id}", json={"date_of_birth": "1990-07-15"}, headers=admin
+    )
+    assert response.status_code == 200
+    assert client.get("/users/me", headers=headers).get_json()["date_of_birth"] == "1990-07-15"

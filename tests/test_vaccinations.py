@@ -35,7 +35,7 @@ def test_a_second_pending_registration_is_409(client, registry):
 
 def test_the_database_refuses_a_racing_second_pending_registration(registry, monkeypatch):
     _, headers = registry.pending()
-    monkeypatch.setattr(services, "_has_pending", lambda user_id: False)  # lose the race
+    monkeypatch.setattr(services, "has_pending", lambda *person: False)  # lose the race
     response = registry.register(headers)
     assert response.status_code == 409
     assert "pending registration" in response.get_json()["message"]

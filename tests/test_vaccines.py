@@ -80,3 +80,30 @@ def test_citizens_get_403_on_vaccine_admin_routes(client, auth, registry):
 
 def test_anonymous_callers_get_401_on_vaccine_admin_routes(client, registry):
     assert client.delete(f"/vaccines/{registry.vaccine()}").status_code == 401
+
+
+def test_admin_sets_eligible_ages_and_a_booster(client, auth, registry):
+    _, headers = auth.admin()
+    body = {"min_age": 12, "max_age": 80, "booster_interval_days": 180}
+    response = client.patch(f"/vaccines/{registry.vaccine()}", json=body, headers=headers)
+    assert response.status_code == 200
+    assert {key: response.get_json()[key] for key in body} == body
+
+
+def test_new_vaccines_default_to_adults_without_a_booster(client, auth):
+    _, headers = auth.admin()
+    body = {"name": "Novavax", "manufacturer": "N", "doses_required": 2, "dose_interval_days": 21}
+    vaccine = client.post("/vaccines", json=body, headers=headers).get_json()
+    assert (vaccine["min_age"], vaccine["max_age"], vaccine["booster_interval_days"]) == (
+        18,
+        None,
+        None,
+    )
+
+
+def test_a_max_age_below_the_min_age_is_422(client, auth, registry):
+    _, headers = auth.admin()
+    url = f"/vaccines/{registry.vaccine()}"
+    response = client.patch(url, json={"max_age": 12}, headers=headers)
+    assert response.status_code == 422
+    assert "max_age" in response.get_json()["errors"]["json"]

@@ -14,7 +14,7 @@ from marshmallow import (
 
 from backend.auth.policy import personal_problem
 from backend.models import Role
-from backend.validation import Email, NationalId, Password, PhoneNumber, Text
+from backend.validation import BirthDate, Email, NationalId, Password, PhoneNumber, Text
 
 
 class RegisterSchema(Schema):
@@ -24,6 +24,9 @@ class RegisterSchema(Schema):
     nid = NationalId(required=True, metadata={"description": "National ID, 8 to 20 digits"})
     phone_number = PhoneNumber(required=True, metadata={"description": "Stored in E.164"})
     address = Text(max_length=255, min_length=0, load_default=None, allow_none=True)
+    date_of_birth = BirthDate(
+        load_default=None, metadata={"description": "Optional here; needed before booking"}
+    )
     # The prototype's web client sends role_id: 1; nothing else can be asked for here.
     role_id = fields.Integer(
         load_only=True,

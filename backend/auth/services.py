@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_smorest import abort
 from sqlalchemy import delete, or_, select
@@ -14,7 +14,7 @@ from backend.auth.lookups import look_up_account
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.policy import personal_problem
 from backend.extensions import db
-from backend.models import CodePurpose, OneTimeCode, RevokedToken, Role, User
+from backend.models import CodePurpose, Member, OneTimeCode, RevokedToken, Role, User
 from backend.validation import normalise_email
 
 CODE_SENT = "If an account exists for this email, a code has been sent to it."
@@ -22,12 +22,20 @@ CODE_SENT = "If an account exists for this email, a code has been sent to it."
 
 def create_account(*, password: str, role: Role, **fields) -> User:
     """Create an account; duplicates are settled by the unique constraints (409)."""
+    if fields.get("nid") and nid_of_member(fields["nid"]):
+        message = "Someone in the registry already has this national ID."
+        abort(409, message=message, errors={"json": {"nid": [message]}})
     user = User(password_hash=hash_password(password), role_id=role, **fields)
     db.session.add(user)
     db.session.flush()  # a duplicate email or NID fails here, before anything is recorded
     record("account.registered", actor_id=user.id, subject_id=user.id)
     db.session.commit()
     return user
+
+
+def nid_of_member(nid: str) -> bool:
+    """Whether a family member already holds `nid` (NIDs are unique across the registry)."""
+    return db.session.scalar(select(Member.id).where(Member.nid == nid).limit(1)) is not None
 
 
 def register_citizen(
@@ -38,6 +46,7 @@ def register_citizen(
     nid: str,
     phone_number: str,
     address: str | None = None,
+    date_of_birth: date | None = None,
     **_ignored,
 ) -> User:
     """A citizen's own account, unverified until a code confirms its contact details."""
@@ -49,6 +58,7 @@ def register_citizen(
         nid=nid,
         phone_number=phone_number,
         address=address or None,
+        date_of_birth=date_of_birth,
         verified=False,
     )
 

@@ -1,23 +1,31 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from backend.models.appointment import Appointment, AppointmentStatus
 from backend.models.audit import AuditEvent, AuditHead
 from backend.models.center import Center
+from backend.models.member import Member
+from backend.models.session import SessionStatus, VaccinationSession
 from backend.models.token import CodePurpose, OneTimeCode, RevokedToken
 from backend.models.user import Role, User
 from backend.models.vaccination import Certificate, Status, Vaccination
 from backend.models.vaccine import Vaccine
 
 __all__ = [
+    "Appointment",
+    "AppointmentStatus",
     "AuditEvent",
     "AuditHead",
     "Center",
     "Certificate",
     "CodePurpose",
+    "Member",
     "OneTimeCode",
     "RevokedToken",
     "Role",
+    "SessionStatus",
     "Status",
     "User",
     "Vaccination",
+    "VaccinationSession",
     "Vaccine",
 ]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend import clock
@@ -34,6 +34,8 @@ class User(db.Model):
     # National ID, digits only; optional for staff accounts created from the command line.
     nid: Mapped[str | None] = mapped_column(String(20), unique=True)
     phone_number: Mapped[str | None] = mapped_column(String(16))
+    # Optional at sign-up, needed to book: eligibility is by age on the session's day.
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     # Revocation without a query of its own: tokens carry the version they were issued under;
     # a reset, password change or deletion bumps it. A password change keeps the one session

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,9 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backend import clock
 from backend.extensions import db
 from backend.models.center import Center
+from backend.models.member import Member
 from backend.models.types import UTCDateTime
 from backend.models.user import User
 from backend.models.vaccine import Vaccine
+
+if TYPE_CHECKING:
+    from backend.models.appointment import Appointment
 
 
 class Status(enum.StrEnum):
@@ -25,7 +30,9 @@ class Status(enum.StrEnum):
     REVOKED = "revoked"
 
 
-PENDING_ONLY = text("status = 'pending'")
+# One open registration per person: the account holder (member_id NULL) or a member.
+HOLDER_PENDING = text("status = 'pending' AND member_id IS NULL")
+MEMBER_PENDING = text("status = 'pending'")
 
 
 class Vaccination(db.Model):
@@ -35,14 +42,23 @@ class Vaccination(db.Model):
             "status IN ('pending', 'approved', 'rejected', 'cancelled', 'revoked')", name="status"
         ),
         CheckConstraint("dose_number >= 1", name="dose_number"),
-        # At most one open registration per account, settled by the database under races.
+        # At most one open registration (or live appointment) per person, settled by the
+        # database under races.
         Index(
             "uq_vaccinations_one_pending",
             "user_id",
             unique=True,
-            sqlite_where=PENDING_ONLY,
-            postgresql_where=PENDING_ONLY,
+            sqlite_where=HOLDER_PENDING,
+            postgresql_where=HOLDER_PENDING,
         ),
+        Index(
+            "uq_vaccinations_member_one_pending",
+            "member_id",
+            unique=True,
+            sqlite_where=MEMBER_PENDING,
+            postgresql_where=MEMBER_PENDING,
+        ),
+        Index("ix_vaccinations_member_id_created_at", "member_id", "created_at"),
         # The admin list: newest first (created_at, then id), by status, by center, or neither;
         # the owner's list. With id in the index a page is a bounded index scan, no sort.
         Index("ix_vaccinations_status_created_at_id", "status", "created_at", "id"),
@@ -53,6 +69,8 @@ class Vaccination(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # RESTRICT: records outlive nothing silently; accounts are soft-deleted, never cascaded.
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # The dependant this dose is for; None: the account holder.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
     vaccine_id: Mapped[int] = mapped_column(
         ForeignKey("vaccines.id", ondelete="RESTRICT"), index=True
     )
@@ -69,9 +87,18 @@ class Vaccination(db.Model):
     )
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    member: Mapped[Member | None] = relationship()
     vaccine: Mapped[Vaccine] = relationship()
     center: Mapped[Center] = relationship()
     certificate: Mapped[Certificate | None] = relationship(back_populates="vaccination")
+    appointment: Mapped[Appointment | None] = relationship(
+        "Appointment", back_populates="vaccination", viewonly=True
+    )
+
+    @property
+    def holder(self) -> User | Member:
+        """The person vaccinated: the member, or else the account holder."""
+        return self.member or self.user
 
     def __repr__(self) -> str:
         return f"<Vaccination {self.id} {self.status} dose={self.dose_number}>"

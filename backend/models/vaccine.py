@@ -1,4 +1,4 @@
-"""Vaccines in the catalogue: how many doses each needs and how far apart."""
+"""Vaccines in the catalogue: doses, their spacing, the eligible ages and the booster."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ class Vaccine(db.Model):
     __table_args__ = (
         CheckConstraint("doses_required >= 1", name="doses_required"),
         CheckConstraint("dose_interval_days >= 0", name="dose_interval_days"),
+        CheckConstraint("min_age >= 0", name="min_age"),
+        CheckConstraint("max_age IS NULL OR max_age >= min_age", name="max_age"),
+        CheckConstraint("booster_interval_days >= 0", name="booster_interval_days"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -21,6 +24,11 @@ class Vaccine(db.Model):
     doses_required: Mapped[int] = mapped_column(Integer)
     # Minimum days between one dose and the next.
     dose_interval_days: Mapped[int] = mapped_column(Integer)
+    # Eligible ages in whole years on the session's day (max_age None: no upper bound).
+    min_age: Mapped[int] = mapped_column(Integer, default=18, server_default="18")
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    # Days after the last dose of the primary series before one booster; None: no booster.
+    booster_interval_days: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self) -> str:
         return f"<Vaccine {self.id} {self.name!r}>"

@@ -48,7 +48,7 @@ def list_users(query, pagination_parameters):
 @blp.response(200, UserSchema)
 @blp.alt_response(400, response="BAD_REQUEST")
 def update_me(changes):
-    """Change the caller's name, address or phone number"""
+    """Change the caller's name, address or phone number; set the date of birth once"""
     return services.update_profile(current_user(), changes)
 
 
@@ -90,7 +90,7 @@ def get_user(user_id):
 @blp.response(200, UserSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def update_user(changes, user_id):
-    """Change an account's name, address, phone number or verified flag (admin)"""
+    """Change an account's name, address, phone, date of birth or verified flag (admin)"""
     return services.apply_changes(services.open_account(user_id), changes, actor=current_user())
 
 

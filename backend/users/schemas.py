@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from backend.validation import Password, PhoneNumber, Text
+from backend.validation import BirthDate, Password, PhoneNumber, Text
 
 
 class UserSchema(Schema):
@@ -15,6 +15,7 @@ class UserSchema(Schema):
     address = fields.String(allow_none=True)
     nid = fields.String(allow_none=True)
     phone_number = fields.String(allow_none=True)
+    date_of_birth = fields.Date(allow_none=True)
     verified = fields.Boolean()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -30,6 +31,9 @@ class ProfileUpdateSchema(Schema):
     name = Text(max_length=120)
     address = Text(max_length=255, min_length=0, allow_none=True)
     phone_number = PhoneNumber()
+    date_of_birth = BirthDate(
+        metadata={"description": "Set once; after that only a health officer corrects it"}
+    )
     current_password = fields.String(
         load_only=True,
         validate=validate.Length(max=1024),
@@ -41,6 +45,7 @@ class AdminUserUpdateSchema(Schema):
     name = Text(max_length=120)
     address = Text(max_length=255, min_length=0, allow_none=True)
     phone_number = PhoneNumber()
+    date_of_birth = BirthDate(allow_none=True)
     verified = fields.Boolean()
 
 

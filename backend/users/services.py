@@ -41,6 +41,10 @@ CONTACT_FIELDS = ("email", "phone_number")
 def update_profile(user: User, changes: dict) -> User:
     """Apply a profile change; a new phone number needs the current password."""
     current_password = changes.pop("current_password", None)
+    born = changes.get("date_of_birth")
+    if born is not None and user.date_of_birth not in (None, born):
+        message = "Your date of birth is already set; a health officer can correct it."
+        abort(422, message=message, errors={"json": {"date_of_birth": [message]}})
     if "phone_number" in changes and changes["phone_number"] != user.phone_number:
         if current_password is None:
             abort(

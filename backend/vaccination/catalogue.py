@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_smorest import abort
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, update
 
 from backend.api import page_of
 from backend.audit.services import record as record_event
 from backend.extensions import db
-from backend.models import Center, User, Vaccination, Vaccine
+from backend.models import Center, User, Vaccination, VaccinationSession, Vaccine
 from backend.models.center import city_key
 
 
@@ -30,8 +30,19 @@ def save(record: Vaccine | Center, fields: dict, *, actor: User) -> Vaccine | Ce
     created = record.id is None
     for name, value in fields.items():
         setattr(record, name, value)
+    if isinstance(record, Vaccine) and record.max_age is not None:
+        if record.max_age < (record.min_age if record.min_age is not None else 18):
+            message = "max_age must not be below min_age."
+            db.session.rollback()
+            abort(422, message=message, errors={"json": {"max_age": [message]}})
     db.session.add(record)
     db.session.flush()
+    if isinstance(record, Center) and "city" in fields:  # sessions search by the center's city
+        db.session.execute(
+            update(VaccinationSession)
+            .where(VaccinationSession.center_id == record.id)
+            .values(city_key=record.city_key)
+        )
     _audit(record, "created" if created else "updated", actor, fields=sorted(fields))
     db.session.commit()
     return record

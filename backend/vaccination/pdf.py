@@ -55,7 +55,7 @@ def _field(pdf: FPDF, label: str, value: str) -> None:
 def certificate_pdf(vaccination: Vaccination, doses: list[Vaccination]) -> bytes:
     """The PDF of `vaccination`'s certificate, listing the holder's approved `doses` up to it."""
     certificate: Certificate = vaccination.certificate
-    vaccine, holder = vaccination.vaccine, vaccination.user
+    vaccine, holder = vaccination.vaccine, vaccination.holder
     pdf = FPDF(format="A4")
     pdf.set_creation_date(certificate.issued_at)
     pdf.set_title("Vaccination certificate")

@@ -17,6 +17,12 @@ class VaccineSchema(Schema):
     manufacturer = fields.String()
     doses_required = fields.Integer()
     dose_interval_days = fields.Integer(metadata={"description": "Minimum days between doses"})
+    min_age = fields.Integer(metadata={"description": "Youngest eligible age (years)"})
+    max_age = fields.Integer(allow_none=True, metadata={"description": "Oldest; null: none"})
+    booster_interval_days = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Days after the primary series before a booster; null: none"},
+    )
 
 
 class VaccineUpdateSchema(Schema):
@@ -24,6 +30,11 @@ class VaccineUpdateSchema(Schema):
     manufacturer = Text(max_length=120)
     doses_required = fields.Integer(strict=True, validate=validate.Range(1, 10))
     dose_interval_days = fields.Integer(strict=True, validate=validate.Range(0, 3650))
+    min_age = fields.Integer(strict=True, validate=validate.Range(0, 150))
+    max_age = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 150))
+    booster_interval_days = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(0, 3650)
+    )
 
 
 class VaccineCreateSchema(Schema):
@@ -32,6 +43,13 @@ class VaccineCreateSchema(Schema):
     doses_required = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10))
     dose_interval_days = fields.Integer(
         required=True, strict=True, validate=validate.Range(0, 3650)
+    )
+    min_age = fields.Integer(strict=True, load_default=18, validate=validate.Range(0, 150))
+    max_age = fields.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(0, 150)
+    )
+    booster_interval_days = fields.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(0, 3650)
     )
 
 
@@ -73,6 +91,9 @@ class CertificateSummarySchema(Schema):
 class VaccinationSchema(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
+    member_id = fields.Integer(
+        allow_none=True, metadata={"description": "The family member it is for; null: the holder"}
+    )
     status = fields.String(metadata={"enum": [status.value for status in Status]})
     dose_number = fields.Integer()
     vaccine = fields.Nested(VaccineSchema)

@@ -30,10 +30,17 @@ def invalid(field: str, message: str):
     abort(422, message=message, errors={"json": {field: [message]}})
 
 
-def approved_doses(user_id: int) -> list[Vaccination]:
-    """The account's approved (and not revoked) doses, first dose first."""
+def of_person(user_id: int, member_id: int | None):
+    """The WHERE clause for one person's records: the account holder's own, or a member's."""
+    if member_id is None:
+        return (Vaccination.user_id == user_id, Vaccination.member_id.is_(None))
+    return (Vaccination.user_id == user_id, Vaccination.member_id == member_id)
+
+
+def approved_doses(user_id: int, member_id: int | None = None) -> list[Vaccination]:
+    """The person's approved (and not revoked) doses, first dose first."""
     query = select(Vaccination).where(
-        Vaccination.user_id == user_id, Vaccination.status == Status.APPROVED
+        *of_person(user_id, member_id), Vaccination.status == Status.APPROVED
     )
     return list(db.session.scalars(query.order_by(Vaccination.dose_number)))
 
@@ -58,7 +65,7 @@ def register(
         invalid("preferred_date", "The preferred date is in the past.")
     if preferred_date is not None and preferred_date > today() + timedelta(BOOKING_HORIZON_DAYS):
         invalid("preferred_date", "The preferred date must be within a year.")
-    if _has_pending(user.id):
+    if has_pending(user.id):
         abort(409, message="You already have a pending registration; cancel it or await review.")
     doses = approved_doses(user.id)
     if doses and len(doses) >= (done := doses[-1].vaccine).doses_required:
@@ -94,9 +101,10 @@ def _record(event: str, actor: User, vaccination: Vaccination, **details) -> Non
     )
 
 
-def _has_pending(user_id: int) -> bool:
+def has_pending(user_id: int, member_id: int | None = None) -> bool:
+    """Whether the person has a pending registration (a live appointment is one)."""
     query = select(Vaccination.id).where(
-        Vaccination.user_id == user_id, Vaccination.status == Status.PENDING
+        *of_person(user_id, member_id), Vaccination.status == Status.PENDING
     )
     return db.session.scalar(query.limit(1)) is not None
 
@@ -170,6 +178,10 @@ def cancel(user: User, vaccination_id: int) -> None:
     vaccination = visible_vaccination(user, vaccination_id)
     if vaccination.user_id != user.id:
         abort(403, message="Only the account that registered can cancel.")
+    if vaccination.appointment is not None:  # its place goes back to the session too
+        from backend.appointments.services import cancel as cancel_appointment
+
+        return cancel_appointment(user, vaccination.appointment.id)
     if _move(vaccination, Status.PENDING, Status.CANCELLED, "Only a pending one can be cancelled"):
         _record("vaccination.cancelled", user, vaccination)
         db.session.commit()
@@ -195,7 +207,7 @@ def approve(admin: User, vaccination_id: int, vaccination_date: date | None) -> 
                 "vaccination_date",
                 f"The vaccination date is before the registration ({registered.isoformat()}).",
             )
-        doses = approved_doses(vaccination.user_id)
+        doses = approved_doses(vaccination.user_id, vaccination.member_id)
         if doses and given < (earliest := earliest_next_dose(doses[-1])):
             invalid("vaccination_date", f"This dose cannot be given before {earliest.isoformat()}.")
     review = {"vaccination_date": given, "reviewed_by_id": admin.id, "reviewed_at": clock.utcnow()}
@@ -245,5 +257,5 @@ def certificate_of(user: User, vaccination_id: int) -> Vaccination:
 
 def doses_up_to(vaccination: Vaccination) -> list[Vaccination]:
     """The holder's approved doses up to and including this one, for the certificate."""
-    doses = approved_doses(vaccination.user_id)
+    doses = approved_doses(vaccination.user_id, vaccination.member_id)
     return [dose for dose in doses if dose.dose_number <= vaccination.dose_number]

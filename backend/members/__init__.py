@@ -1,0 +1,1 @@
+"""Family members (dependants) whose vaccinations an account holder manages."""

@@ -11,6 +11,8 @@ from tests.booking import week_ahead
 from tests.factories import make_dose, vaccine_id
 from tests.outbox import body_of
 
+pytestmark = pytest.mark.usefixtures("long_lived_tokens")  # the clock moves by days
+
 
 def stop_clock(monkeypatch, moment: datetime) -> None:
     monkeypatch.setattr("backend.clock.utcnow", lambda: moment.astimezone(UTC))

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.audit import services as audit
 from backend.auth import services
 from backend.demo import demo_cli
+from backend.demo_sessions import seed_sessions  # noqa: F401  (adds `demo sessions` to demo_cli)
 from backend.extensions import db
 from backend.validation import Email, NationalId, Password, PhoneNumber, Text
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import psycopg2
 from sqlalchemy.engine import make_url
 
-from bench import report
+from bench import booking, report
 from bench.load import require_wrk, run_wrk
 from bench.server import BIN, ROOT, WORKER_MODELS, Server
 from config import generate_signing_key
@@ -40,6 +40,8 @@ ADMIN = ("bench-admin@example.org", "bench-admin-password-2024")
 SMALL = ("--users", "10000", "--vaccinations", "10000", "--centers", "100")
 LARGE = ("--users", "90000", "--vaccinations", "990000", "--centers", "9900")
 CITY = "/centers?city=City%2007"
+SESSIONS_CITY = "/sessions?city=City%2007"
+SESSIONS_SMALL, SESSIONS_LARGE = "10000", "990000"
 PENDING = "/vaccinations?status=pending"
 COMMANDS: list[str] = []
 CORES = len(os.sched_getaffinity(0))
@@ -220,6 +222,20 @@ def soak(app: Server, env: dict) -> dict:
     return {"load": outcome, "rss": samples}
 
 
+def booking_phase(app: Server, env: dict) -> dict:
+    """The booking rush on the small database, then what the database holds."""
+    people, sessions = booking.prepare(DATABASE_URL)
+    bearer_tokens = booking.tokens(people, env["SECRET_KEY"])
+    outcome = booking.rush(app.url, bearer_tokens, sessions, app.cpu)
+    outcome.update(booking.audit(DATABASE_URL, sessions))
+    print(
+        f"  {outcome['rps']:.0f} bookings/s, {outcome['booked']} booked, {outcome['full']} full,"
+        f" {outcome['other']} other; database: {outcome['booked_count']} of"
+        f" {outcome['capacity']} places, {outcome['appointment_rows']} appointments"
+    )
+    return outcome
+
+
 def production_env() -> dict:
     """The shipped production configuration (worker recycling included), with fresh secrets."""
     return {
@@ -251,6 +267,7 @@ def main() -> None:
     flask = str(BIN / "flask")
     sh(flask, "db", "upgrade", env=env)
     sh(flask, "demo", "seed", *SMALL, env=env)
+    sh(flask, "demo", "sessions", "--count", SESSIONS_SMALL, env=env)
     sh(
         flask,
         "users",
@@ -280,8 +297,12 @@ def main() -> None:
         }
         sign_ins = sign_in_phase(app, token_env)
         small = scale_phase(app, admin)
-        print("seeding to 1,000,000 registrations and 10,000 centers")
+        places = booking.SESSIONS * booking.CAPACITY
+        print(f"booking rush: {booking.PEOPLE} people, {places} places")
+        bookings = booking_phase(app, env)
+        print("seeding to 1,000,000 registrations, 10,000 centers and 1,000,000 sessions")
         sh(flask, "demo", "seed", *LARGE, env=env)
+        sh(flask, "demo", "sessions", "--count", SESSIONS_LARGE, env=env)
         large = scale_phase(app, admin)
         print(f"mixed load for {SOAK} s")
         soak_env = {
@@ -299,6 +320,7 @@ def main() -> None:
         "verify_seconds": sign_ins["verify_seconds"],
         "cores": CORES,
         "sign_in": sign_ins,
+        "booking": bookings,
         "small": small,
         "large": large,
         "soak": mixed,

@@ -1,5 +1,7 @@
 """`flask demo seed`: bulk demo data that the API then serves like any other."""
 
+from datetime import date
+
 from sqlalchemy import func, select
 
 from backend.extensions import db
@@ -45,3 +47,16 @@ def test_seeded_citizens_sign_in_with_the_seed_password(app, client):
 def test_registrations_need_a_citizen_and_a_center(app):
     result = seed(app, "--users", "0", "--vaccinations", "5", "--centers", "0")
     assert result.exit_code != 0 and "at least one citizen" in result.output
+
+
+def test_sessions_fill_each_day_and_runs_add_up(app, client):
+    assert seed(app, "--users", "0", "--vaccinations", "0", "--centers", "3").exit_code == 0
+    first = app.test_cli_runner().invoke(args=["demo", "sessions", "--count", "20"])
+    second = app.test_cli_runner().invoke(args=["demo", "sessions", "--count", "5"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    page = client.get("/sessions", query_string={"page_size": 100})
+    sessions = page.get_json()
+    assert len(sessions) == 25 and all(s["available"] == 100 for s in sessions)
+    days = sorted({s["date"] for s in sessions})
+    # 3 centers x the seeded vaccines a day; the second run starts on the day after the first's
+    assert len(days) >= 2 and days[0] > str(date.today())

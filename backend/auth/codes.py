@@ -41,34 +41,32 @@ def issue_code(user: User, purpose: str) -> str:
 
 
 def check_code(user: User | None, purpose: str, code: str, *, consume: bool) -> bool:
-    """True when `code` is the live code; a wrong guess counts, `consume` uses the code up.
+    """True when `code` is the live code; every guess is counted before it is compared.
 
-    Both steps are conditional UPDATEs, so concurrent guesses can neither exceed the guess
-    limit nor use one code twice. A wrong guess is committed at once; a consumed code is
-    committed by the caller together with what the code was for (one transaction).
+    The count is one conditional UPDATE ... RETURNING: it locks the row until the caller's
+    commit, so concurrent guesses on any worker line up and the 5th is the last ever compared.
+    A right guess gets its count back (and, with `consume`, uses the code up) in the same
+    transaction. The caller commits either way (a wrong guess must stay counted).
     """
     if user is None:
         return False
     now = clock.utcnow()
-    live = (
-        OneTimeCode.user_id == user.id,
-        OneTimeCode.purpose == purpose,
-        OneTimeCode.used_at.is_(None),
-        OneTimeCode.expires_at > now,
-        OneTimeCode.failed_attempts < MAX_FAILED_ATTEMPTS,
-    )
-    stored = db.session.scalar(select(OneTimeCode.code_hash).where(*live))
-    if stored is None:
-        return False
-    if not hmac.compare_digest(stored, _digest(code)):
-        db.session.execute(
-            update(OneTimeCode).where(*live).values(failed_attempts=OneTimeCode.failed_attempts + 1)
+    counted = db.session.execute(
+        update(OneTimeCode)
+        .where(
+            OneTimeCode.user_id == user.id,
+            OneTimeCode.purpose == purpose,
+            OneTimeCode.used_at.is_(None),
+            OneTimeCode.expires_at > now,
+            OneTimeCode.failed_attempts < MAX_FAILED_ATTEMPTS,
         )
-        db.session.commit()
+        .values(failed_attempts=OneTimeCode.failed_attempts + 1)
+        .returning(OneTimeCode.id, OneTimeCode.code_hash)
+    ).first()
+    if counted is None or not hmac.compare_digest(counted.code_hash, _digest(code)):
         return False
+    given_back = {"failed_attempts": OneTimeCode.failed_attempts - 1}
     if consume:
-        used = db.session.execute(
-            update(OneTimeCode).where(*live, OneTimeCode.code_hash == stored).values(used_at=now)
-        )
-        return used.rowcount == 1
+        given_back["used_at"] = now
+    db.session.execute(update(OneTimeCode).where(OneTimeCode.id == counted.id).values(**given_back))
     return True

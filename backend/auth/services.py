@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from flask_smorest import abort
 from sqlalchemy import delete, or_, select
@@ -118,8 +119,8 @@ def refuse_personal_password(user: User, password: str, field: str) -> None:
 
 def change_password(user: User, current_password: str, new_password: str, jti: str) -> None:
     """Set a new password; every other session of the account is signed out."""
+    require_password(user, current_password)  # proved first: the policy names the account's NID
     refuse_personal_password(user, new_password, "new_password")
-    require_password(user, current_password)
     user.password_hash = hash_password(new_password)
     revoke_all_tokens(user, keep_jti=jti)
     record("password.changed", actor_id=user.id, subject_id=user.id)
@@ -144,20 +145,40 @@ def request_password_reset(email: str) -> None:
     )
 
 
+def refuse_guess(user: User | None, purpose: str) -> NoReturn:
+    """Record a failed code guess (never the code), commit it with its count, and answer 400."""
+    record("code.guess_failed", subject_id=user.id if user else None, details={"purpose": purpose})
+    db.session.commit()
+    abort(400, message="The code is wrong, used or has expired.")
+
+
 def verify_reset_code(email: str, code: str) -> None:
     """400 unless `code` is the live reset code for `email` (it stays usable)."""
-    if not check_code(find_account(email), CodePurpose.PASSWORD_RESET, code, consume=False):
-        abort(400, message="The code is wrong or has expired.")
+    user = find_account(email)
+    if not check_code(user, CodePurpose.PASSWORD_RESET, code, consume=False):
+        refuse_guess(user, CodePurpose.PASSWORD_RESET)
+    db.session.commit()  # the guess's count, given back
 
 
 def reset_password(email: str, code: str, new_password: str) -> None:
-    """Use a reset code to set a new password; every token issued before it stops working."""
+    """Use a reset code to set a new password; every token issued before it stops working.
+
+    The code is proved (and the guess counted) before the password is held against the
+    account's email and NID, so a wrong code learns nothing about the account. A password
+    refused there keeps the code alive for another try.
+    """
     user = find_account(email)
-    if user is not None:  # a weak password is refused before the code is looked at
-        refuse_personal_password(user, new_password, "new_password")
     if not check_code(user, CodePurpose.PASSWORD_RESET, code, consume=True):
-        db.session.rollback()
-        abort(400, message="The code is wrong, used or has expired.")
+        subject_id = user.id if user else None
+        record("password_reset.failed", subject_id=subject_id, details={"reason": "code"})
+        refuse_guess(user, CodePurpose.PASSWORD_RESET)
+    problem = personal_problem(new_password, email=user.email, nid=user.nid)
+    if problem:
+        user_id = user.id
+        db.session.rollback()  # the code is not used up: the next try needs no new code
+        record("password_reset.failed", subject_id=user_id, details={"reason": "password"})
+        db.session.commit()
+        abort(422, message=problem, errors={"json": {"new_password": [problem]}})
     user.password_hash = hash_password(new_password)
     revoke_all_tokens(user)
     record("password_reset.completed", actor_id=user.id, subject_id=user.id)
@@ -180,8 +201,7 @@ def request_contact_verification(user: User) -> None:
 def confirm_contact(user: User, code: str) -> None:
     """Mark the account verified with a code sent by request_contact_verification."""
     if not check_code(user, CodePurpose.VERIFY_CONTACT, code, consume=True):
-        db.session.rollback()
-        abort(400, message="The code is wrong, used or has expired.")
+        refuse_guess(user, CodePurpose.VERIFY_CONTACT)
     user.verified = True
     record("account.verified", actor_id=user.id, subject_id=user.id)
     db.session.commit()

@@ -69,6 +69,10 @@ def init_throttling(app: Flask) -> Limiter | None:
         (auth.token, "RATELIMIT_SIGN_IN_PER_USERNAME", submitted_username, _failed),
         (auth.forgot_password, "RATELIMIT_FORGOT_PER_EMAIL", submitted_email, None),
         (auth.forgot_password, "RATELIMIT_FORGOT_PER_ADDRESS", client_address, None),
+        (auth.verify_reset_code, "RATELIMIT_RESET_PER_EMAIL", submitted_email, None),
+        (auth.verify_reset_code, "RATELIMIT_RESET_PER_ADDRESS", client_address, None),
+        (auth.reset_password, "RATELIMIT_RESET_PER_EMAIL", submitted_email, None),
+        (auth.reset_password, "RATELIMIT_RESET_PER_ADDRESS", client_address, None),
         (auth.register, "RATELIMIT_REGISTER_PER_ADDRESS", client_address, None),
         (auth.request_verification, "RATELIMIT_VERIFY_PER_ADDRESS", client_address, None),
     ]

@@ -112,6 +112,7 @@ def forgot_password(fields):
 @blp.arguments(ResetCodeSchema, location="json_or_form")
 @blp.response(200, MessageSchema)
 @blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def verify_reset_code(fields):
     """Check a password reset code without using it up"""
     services.verify_reset_code(fields["email"], fields["code"])
@@ -122,6 +123,7 @@ def verify_reset_code(fields):
 @blp.arguments(ResetPasswordSchema, location="json_or_form")
 @blp.response(204)
 @blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def reset_password(fields):
     """Set a new password with a reset code; every earlier token stops working"""
     services.reset_password(fields["email"], fields["code"], fields["new_password"])

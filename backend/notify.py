@@ -14,11 +14,12 @@ import smtplib
 import ssl
 import threading
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
@@ -85,6 +86,19 @@ def send(*, email: str | None, phone: str | None, subject: str, text: str) -> No
         _executor().submit(_guarded, _send_email, channels, email, subject, text)
     if phone and channels.sms_webhook_url:
         _executor().submit(_guarded, _send_sms, channels, phone, text)
+
+
+def later(job: Callable[..., None], *args) -> None:
+    """Run `job(*args)` on the delivery pool in an app context of its own; nobody waits for it."""
+    _executor().submit(_in_app, current_app._get_current_object(), job, *args)
+
+
+def _in_app(app: Flask, job: Callable[..., None], *args) -> None:
+    with app.app_context():  # its own database session, removed when the job ends
+        try:
+            job(*args)
+        except Exception as error:  # noqa: BLE001 - like a delivery: logged, never raised
+            log.warning("background job %s failed: %s", job.__name__, type(error).__name__)
 
 
 def _guarded(sender, channels: Channels, *args) -> None:

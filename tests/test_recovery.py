@@ -1,6 +1,8 @@
 """Password recovery by a code sent by email (and SMS to a verified phone)."""
 
+import time
 from datetime import timedelta
+from statistics import median
 
 import pytest
 
@@ -119,6 +121,22 @@ def test_a_personal_password_with_the_right_code_keeps_the_code(client, mailbox,
     assert refused.status_code == 422
     assert "national ID" in refused.get_json()["message"]
     assert reset(client, code).status_code == 204
+
+
+def timed_forgot(client, email: str) -> float:
+    start = time.perf_counter()
+    assert client.post("/auth/password/forgot", json={"email": email}).status_code == 202
+    return time.perf_counter() - start
+
+
+def test_known_and_unknown_emails_take_as_long_to_answer(client, mailbox, account, postgres_url):
+    known, unknown = [], []
+    for n in range(40):  # interleaved, so load on the machine hits both alike
+        unknown.append(timed_forgot(client, f"ghost{n}@example.org"))
+        known.append(timed_forgot(client, account["email"]))
+        mailbox.wait_for(account["email"], count=n + 1)  # its background work is over
+    ratio = median(known) / median(unknown)
+    assert 0.6 < ratio < 1.6, (median(known), median(unknown))
 
 
 def test_reset_revokes_every_earlier_token(client, mailbox, account):

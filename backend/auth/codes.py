@@ -8,7 +8,8 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock
 from backend.extensions import db
@@ -16,6 +17,8 @@ from backend.models import OneTimeCode, User
 
 CODE_LIFETIME = timedelta(minutes=10)  # OWASP ASVS 2.5.x / 2.7.x
 MAX_FAILED_ATTEMPTS = 5
+CODES = OneTimeCode.__table__
+INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _digest(code: str) -> str:
@@ -24,19 +27,25 @@ def _digest(code: str) -> str:
 
 
 def issue_code(user: User, purpose: str) -> str:
-    """A fresh code for `user` and `purpose`, replacing any earlier one; the caller commits."""
+    """A fresh code for `user` and `purpose`, replacing any earlier one; the caller commits.
+
+    One upsert, so two requests for the same account at once cannot both insert a row.
+    """
     code = f"{secrets.randbelow(10**6):06d}"
-    row = db.session.scalar(
-        select(OneTimeCode).where(OneTimeCode.user_id == user.id, OneTimeCode.purpose == purpose)
+    now = clock.utcnow()
+    fresh = {
+        "code_hash": _digest(code),
+        "failed_attempts": 0,
+        "used_at": None,
+        "created_at": now,
+        "expires_at": now + CODE_LIFETIME,
+    }
+    insert = INSERT[db.session.get_bind().dialect.name](CODES)
+    db.session.execute(
+        insert.values(user_id=user.id, purpose=purpose, **fresh).on_conflict_do_update(
+            index_elements=[CODES.c.user_id, CODES.c.purpose], set_=fresh
+        )
     )
-    if row is None:
-        row = OneTimeCode(user_id=user.id, purpose=purpose)
-        db.session.add(row)
-    row.code_hash = _digest(code)
-    row.failed_attempts = 0
-    row.used_at = None
-    row.created_at = clock.utcnow()
-    row.expires_at = row.created_at + CODE_LIFETIME
     return code
 
 

@@ -48,11 +48,12 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from backend import models  # noqa: F401  (models must be known to Alembic)
+    from backend import models, notify  # noqa: F401  (models must be known to Alembic)
     from backend.auth.jwt import configure_jwt
     from backend.extensions import cors, db, jwt, migrate
 
     db.init_app(app)
+    notify.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     jwt.init_app(app)
     configure_jwt(jwt)

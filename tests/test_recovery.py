@@ -2,7 +2,7 @@
 
 import time
 from datetime import timedelta
-from statistics import median
+from statistics import quantiles
 
 import pytest
 
@@ -135,8 +135,9 @@ def test_known_and_unknown_emails_take_as_long_to_answer(client, mailbox, accoun
         unknown.append(timed_forgot(client, f"ghost{n}@example.org"))
         known.append(timed_forgot(client, account["email"]))
         mailbox.wait_for(account["email"], count=n + 1)  # its background work is over
-    ratio = median(known) / median(unknown)
-    assert 0.6 < ratio < 1.6, (median(known), median(unknown))
+    # The lower quartiles: what each path costs when the shared machine lets it run.
+    known_q1, unknown_q1 = quantiles(known, n=4)[0], quantiles(unknown, n=4)[0]
+    assert 3 / 4 < known_q1 / unknown_q1 < 4 / 3, (known_q1, unknown_q1)
 
 
 def test_reset_revokes_every_earlier_token(client, mailbox, account):

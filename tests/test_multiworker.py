@@ -76,7 +76,8 @@ def stored_failed_attempts(app) -> int:
 
 
 def wrong_codes(code: str, count: int) -> list[str]:
-    return random.sample([f"{n:06d}" for n in range(10**6) if f"{n:06d}" != code], count)
+    """`count` distinct six-digit codes, none of them `code` (numbers from it on shift by one)."""
+    return [f"{n + (n >= int(code)):06d}" for n in random.sample(range(10**6 - 1), count)]
 
 
 def test_concurrent_guesses_stay_within_the_five_guess_budget(app, auth, postgres_url):
@@ -92,11 +93,12 @@ def test_concurrent_guesses_stay_within_the_five_guess_budget(app, auth, postgre
         # A guess still in flight holds the code's row: no other guess may be compared before
         # it is counted, so none is answered meanwhile (the old code answered the right one).
         code = code_with_one_guess_left(app, "burst@example.org")
+        guesses = wrong_codes(code, 15)  # ready before the row is held (for < 5 s: timeout)
         with app.app_context(), db.engine.connect() as holder:
             holder.execute(text("SELECT 1 FROM one_time_codes FOR UPDATE"))
             right = pool.submit(verify, code)
             time.sleep(0.2)
-            wrong = [pool.submit(verify, guess) for guess in wrong_codes(code, 15)]
+            wrong = [pool.submit(verify, guess) for guess in guesses]
             done, _ = wait([right, *wrong], timeout=2)
             assert not done, "a guess was answered before it was counted"
             holder.rollback()

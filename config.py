@@ -258,6 +258,9 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         ),
         "RATELIMIT_FORGOT_PER_EMAIL": environ.get("RATELIMIT_FORGOT_PER_EMAIL", "5/hour"),
         "RATELIMIT_FORGOT_PER_ADDRESS": environ.get("RATELIMIT_FORGOT_PER_ADDRESS", "20/hour"),
+        # Checking or using a reset code (each route counts on its own; 5 guesses kill a code).
+        "RATELIMIT_RESET_PER_EMAIL": environ.get("RATELIMIT_RESET_PER_EMAIL", "10/hour"),
+        "RATELIMIT_RESET_PER_ADDRESS": environ.get("RATELIMIT_RESET_PER_ADDRESS", "30/hour"),
         "RATELIMIT_REGISTER_PER_ADDRESS": environ.get("RATELIMIT_REGISTER_PER_ADDRESS", "20/hour"),
         # Each verification request sends an email and an SMS.
         "RATELIMIT_VERIFY_PER_ADDRESS": environ.get("RATELIMIT_VERIFY_PER_ADDRESS", "10/hour"),

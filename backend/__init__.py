@@ -44,10 +44,11 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from backend import models  # noqa: F401  (models must be known to Alembic)
+    from backend import models, notify  # noqa: F401  (models must be known to Alembic)
     from backend.extensions import cors, db, jwt, migrate
 
     db.init_app(app)
+    notify.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     jwt.init_app(app)  # issues access tokens (backend/auth/tokens.py verifies them)
     if app.config["CORS_ORIGINS"]:

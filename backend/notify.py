@@ -14,11 +14,12 @@ import smtplib
 import ssl
 import threading
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import Flask, current_app, g, has_request_context
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
@@ -85,6 +86,37 @@ def send(*, email: str | None, phone: str | None, subject: str, text: str) -> No
         _executor().submit(_guarded, _send_email, channels, email, subject, text)
     if phone and channels.sms_webhook_url:
         _executor().submit(_guarded, _send_sms, channels, phone, text)
+
+
+def init_app(app: Flask) -> None:
+    """Start the jobs a request queued with `later` only once its answer is built."""
+    app.teardown_request(_start_queued_jobs)
+
+
+def later(job: Callable[..., None], *args) -> None:
+    """Run `job(*args)` on the delivery pool in an app context of its own, after the request.
+
+    Started at the request's teardown, so the job's work does not compete with building the
+    answer (it would make known accounts slower to answer than unknown ones).
+    """
+    queued = (current_app._get_current_object(), job, args)
+    if has_request_context():
+        g.setdefault("queued_jobs", []).append(queued)
+    else:
+        _executor().submit(_in_app, *queued)
+
+
+def _start_queued_jobs(_error: BaseException | None) -> None:
+    for queued in g.pop("queued_jobs", ()):
+        _executor().submit(_in_app, *queued)
+
+
+def _in_app(app: Flask, job: Callable[..., None], args: tuple) -> None:
+    with app.app_context():  # its own database session, removed when the job ends
+        try:
+            job(*args)
+        except Exception as error:  # noqa: BLE001 - like a delivery: logged, never raised
+            log.warning("background job %s failed: %s", job.__name__, type(error).__name__)
 
 
 def _guarded(sender, channels: Channels, *args) -> None:

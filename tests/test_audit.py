@@ -69,6 +69,33 @@ def test_a_journey_is_recorded_without_secrets(client, auth, mailbox):
         assert secret not in dumped
 
 
+def test_failed_code_guesses_and_resets_are_recorded_without_the_code(client, auth, mailbox):
+    _, admin = auth.admin()
+    user_id, headers = auth.citizen(email="guess@example.org", nid="4455667799")
+    client.post("/auth/password/forgot", json={"email": "guess@example.org"})
+    code = code_in(body_of(mailbox.wait_for("guess@example.org")[-1]))
+    wrong = "000000" if code != "000000" else "111111"
+    client.post("/auth/password/verify", json={"email": "guess@example.org", "code": wrong})
+    reset = {"email": "guess@example.org", "code": wrong, "new_password": "fresh passphrase"}
+    assert client.post("/auth/password/reset", json=reset).status_code == 400
+    personal = {**reset, "code": code, "new_password": "pw 4455667799 pw"}
+    assert client.post("/auth/password/reset", json=personal).status_code == 422
+    client.post("/auth/verify/request", headers=headers)
+    client.post("/auth/verify/confirm", json={"code": "12"}, headers=headers)
+
+    trail = list(reversed(events(client, admin, subject_id=user_id)))
+    failures = [(e["event"], e["details"]) for e in trail if "fail" in e["event"]]
+    assert failures == [
+        ("code.guess_failed", {"purpose": "password_reset"}),
+        ("password_reset.failed", {"reason": "code"}),
+        ("code.guess_failed", {"purpose": "password_reset"}),
+        ("password_reset.failed", {"reason": "password"}),
+        ("code.guess_failed", {"purpose": "verify_contact"}),
+    ]
+    dumped = json.dumps(trail)
+    assert code not in dumped and wrong not in dumped and "4455667799" not in dumped
+
+
 def test_audit_is_for_admins_only(client, auth):
     _, citizen = auth.citizen()
     assert client.get("/audit", headers=citizen).status_code == 403

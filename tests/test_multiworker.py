@@ -1,8 +1,16 @@
 """State lives in the database: any worker of any instance agrees on codes and sign-outs."""
 
+import random
+import time
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor, wait
 
+from sqlalchemy import select, text, update
+
+from backend.auth.codes import issue_code
+from backend.extensions import db
+from backend.models import CodePurpose, OneTimeCode, User
 from tests.conftest import DEFAULT_PASSWORD
 from tests.outbox import body_of, code_in
 from tests.server import gunicorn, request
@@ -50,3 +58,57 @@ def test_logout_is_refused_by_every_worker(auth, postgres_url):
         assert request("POST", f"{base}/auth/logout", headers=headers)[0] == 204
         statuses = {request("GET", f"{base}/users/me", headers=headers)[0] for _ in range(12)}
         assert statuses == {401}
+
+
+def code_with_one_guess_left(app, email: str) -> str:
+    """A fresh reset code for `email` after 4 of its 5 wrong guesses."""
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        code = issue_code(user, CodePurpose.PASSWORD_RESET)
+        db.session.execute(update(OneTimeCode).values(failed_attempts=4))
+        db.session.commit()
+    return code
+
+
+def stored_failed_attempts(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(OneTimeCode.failed_attempts))
+
+
+def wrong_codes(code: str, count: int) -> list[str]:
+    """`count` distinct six-digit codes, none of them `code` (numbers from it on shift by one)."""
+    return [f"{n + (n >= int(code)):06d}" for n in random.sample(range(10**6 - 1), count)]
+
+
+def test_concurrent_guesses_stay_within_the_five_guess_budget(app, auth, postgres_url):
+    auth.citizen(email="burst@example.org")
+    secret = {"SECRET_KEY": app.config["SECRET_KEY"]}  # the codes' HMAC key, as the test's
+    with gunicorn(postgres_url, workers=4, **secret) as base, ThreadPoolExecutor(16) as pool:
+
+        def verify(code):
+            body = {"email": "burst@example.org", "code": code}
+            return request("POST", f"{base}/auth/password/verify", body)[0]
+
+        list(pool.map(verify, ["123456"] * 16))  # every worker warm (no code yet: all 400)
+        # A guess still in flight holds the code's row: no other guess may be compared before
+        # it is counted, so none is answered meanwhile (the old code answered the right one).
+        code = code_with_one_guess_left(app, "burst@example.org")
+        wrong_guesses = wrong_codes(code, 12)  # ready before the row is held (5 s timeout)
+        with app.app_context(), db.engine.connect() as holder:
+            holder.execute(text("SELECT 1 FROM one_time_codes FOR UPDATE"))
+            right = [pool.submit(verify, code) for _ in range(4)]  # one for each worker
+            time.sleep(0.2)
+            wrong = [pool.submit(verify, guess) for guess in wrong_guesses]
+            done, _ = wait([*right, *wrong], timeout=2)
+            assert not done, "a guess was answered before it was counted"
+            holder.rollback()
+        assert {future.result() for future in wrong} == {400}
+        assert stored_failed_attempts(app) == 5
+
+        for _ in range(3):  # bursts of one right guess among fifteen wrong ones, with 1 left
+            code = code_with_one_guess_left(app, "burst@example.org")
+            guesses = [code, *wrong_codes(code, 15)]
+            random.shuffle(guesses)
+            statuses = list(pool.map(verify, guesses))
+            assert statuses.count(200) <= 1 and statuses.count(400) >= 15
+            assert stored_failed_attempts(app) == 5

@@ -46,3 +46,11 @@ def test_any_unicode_password_is_accepted_and_signs_in(client):
         "/auth/token", data={"username": body["email"], "password": body["password"]}
     )
     assert response.status_code == 200
+
+
+def test_password_change_proves_the_current_password_before_naming_the_nid(client, auth):
+    _, headers = auth.citizen(nid="7712345679")
+    body = {"current_password": "not my password", "new_password": "x7712345679x"}
+    response = client.put("/users/me/password", json=body, headers=headers)
+    assert response.status_code == 400
+    assert "national ID" not in response.get_data(as_text=True)

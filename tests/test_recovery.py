@@ -1,6 +1,8 @@
 """Password recovery by a code sent by email (and SMS to a verified phone)."""
 
+import time
 from datetime import timedelta
+from statistics import quantiles
 
 import pytest
 
@@ -11,9 +13,14 @@ from tests.outbox import body_of, code_in
 NEW_PASSWORD = "a brand new passphrase"
 
 
+NID = "5512345678"
+
+
 @pytest.fixture
 def account(auth):
-    user_id, headers = auth.citizen(email="rina@example.org", phone_number="+8801711000001")
+    user_id, headers = auth.citizen(
+        email="rina@example.org", phone_number="+8801711000001", nid=NID
+    )
     return {"id": user_id, "email": "rina@example.org", "headers": headers}
 
 
@@ -90,6 +97,47 @@ def test_weak_password_is_422_and_not_counted_as_a_guess(client, mailbox, accoun
     for _ in range(6):
         assert reset(client, "999999", password="short").status_code == 422
     assert reset(client, code).status_code == 204
+
+
+def test_a_wrong_code_learns_nothing_about_the_account(client, mailbox, account):
+    code = forgot(client, mailbox)
+    wrong = "000000" if code != "000000" else "111111"
+    with_nid, without = reset(client, wrong, f"pw {NID} pw"), reset(client, wrong, "pw 55 pw pw")
+    assert with_nid.status_code == without.status_code == 400
+    assert with_nid.get_json()["message"] == without.get_json()["message"]
+
+
+def test_wrong_codes_count_whatever_the_new_password(client, mailbox, account):
+    code = forgot(client, mailbox)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        reset(client, wrong, password=f"pw {NID} pw")
+    assert reset(client, code).status_code == 400
+
+
+def test_a_personal_password_with_the_right_code_keeps_the_code(client, mailbox, account):
+    code = forgot(client, mailbox)
+    refused = reset(client, code, password=f"pw {NID} pw")
+    assert refused.status_code == 422
+    assert "national ID" in refused.get_json()["message"]
+    assert reset(client, code).status_code == 204
+
+
+def timed_forgot(client, email: str) -> float:
+    start = time.perf_counter()
+    assert client.post("/auth/password/forgot", json={"email": email}).status_code == 202
+    return time.perf_counter() - start
+
+
+def test_known_and_unknown_emails_take_as_long_to_answer(client, mailbox, account, postgres_url):
+    known, unknown = [], []
+    for n in range(40):  # interleaved, so load on the machine hits both alike
+        unknown.append(timed_forgot(client, f"ghost{n}@example.org"))
+        known.append(timed_forgot(client, account["email"]))
+        mailbox.wait_for(account["email"], count=n + 1)  # its background work is over
+    # The lower quartiles: what each path costs when the shared machine lets it run.
+    known_q1, unknown_q1 = quantiles(known, n=4)[0], quantiles(unknown, n=4)[0]
+    assert 3 / 4 < known_q1 / unknown_q1 < 4 / 3, (known_q1, unknown_q1)
 
 
 def test_reset_revokes_every_earlier_token(client, mailbox, account):

@@ -43,7 +43,7 @@ def test_a_second_password_change_revokes_the_first_kept_session(client, auth):
     assert client.get("/users/me", headers=second).status_code == 200
 
 
-def test_prune_removes_only_dead_revocations_and_codes(client, app, auth, monkeypatch):
+def test_prune_removes_only_dead_revocations_and_codes(client, app, auth, mailbox, monkeypatch):
     from datetime import timedelta
 
     from backend import clock
@@ -51,6 +51,7 @@ def test_prune_removes_only_dead_revocations_and_codes(client, app, auth, monkey
     _, headers = auth.citizen(email="pruned@example.org")
     assert client.post("/auth/logout", headers=headers).status_code == 204
     client.post("/auth/password/forgot", json={"email": "pruned@example.org"})
+    mailbox.wait_for("pruned@example.org")  # the code is issued in the background
     runner = app.test_cli_runner()
     assert "pruned 0 expired revocations and 0" in runner.invoke(args=["prune"]).output
     later = clock.utcnow() + timedelta(hours=2)

@@ -85,6 +85,21 @@ def test_forgot_password_per_address(make_app):
     assert client.post("/auth/password/forgot", json={"email": "x@example.org"}).status_code == 429
 
 
+def test_reset_code_guesses_per_email_and_per_address(make_app):
+    client = make_app(TRUSTED_PROXIES=1).test_client()
+    for n in range(10):
+        guess = {"email": "target@example.org", "code": f"{n:06d}"}
+        response = client.post(
+            "/auth/password/verify", json=guess, headers={"X-Forwarded-For": f"10.8.{n}.1"}
+        )
+        assert response.status_code == 400
+    assert client.post("/auth/password/verify", json=guess).status_code == 429
+    for n in range(30):
+        guess = {"email": f"other{n}@example.org", "code": "123456", "new_password": "pw pw pw pw"}
+        assert client.post("/auth/password/reset", json=guess).status_code == 400
+    assert client.post("/auth/password/reset", json=guess).status_code == 429
+
+
 def test_registration_per_address(make_app):
     client = make_app(RATELIMIT_REGISTER_PER_ADDRESS="2/hour").test_client()
     assert client.post("/auth/register", json={}).status_code == 422
@@ -134,6 +149,9 @@ def test_verification_requests_per_address(make_app, auth):
     assert client.post("/auth/verify/request", headers=headers).status_code == 429
 
 
+RESET_GUESS = {"email": "same@example.org", "code": "123456", "new_password": "a new passphrase"}
+
+
 @pytest.mark.parametrize(
     "setting, send",
     [
@@ -154,6 +172,22 @@ def test_verification_requests_per_address(make_app, auth):
             lambda c, n: c.post("/auth/password/forgot", json={"email": f"e{n}@example.org"}),
         ),
         ("RATELIMIT_REGISTER_PER_ADDRESS", lambda c, n: c.post("/auth/register", json={})),
+        *(
+            (setting, send)
+            for url in ("/auth/password/verify", "/auth/password/reset")
+            for setting, send in (
+                (
+                    "RATELIMIT_RESET_PER_EMAIL",
+                    lambda c, n, url=url: c.post(
+                        url, json=RESET_GUESS, headers={"X-Forwarded-For": f"10.7.{n}.1"}
+                    ),
+                ),
+                (
+                    "RATELIMIT_RESET_PER_ADDRESS",
+                    lambda c, n, url=url: c.post(url, json={**RESET_GUESS, "email": f"g{n}@x.org"}),
+                ),
+            )
+        ),
     ],
 )
 def test_every_throttle_fires_at_its_limit_and_resets(make_app, setting, send):

@@ -8,7 +8,8 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock
 from backend.extensions import db
@@ -16,6 +17,8 @@ from backend.models import OneTimeCode, User
 
 CODE_LIFETIME = timedelta(minutes=10)  # OWASP ASVS 2.5.x / 2.7.x
 MAX_FAILED_ATTEMPTS = 5
+CODES = OneTimeCode.__table__
+INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _digest(code: str) -> str:
@@ -24,51 +27,55 @@ def _digest(code: str) -> str:
 
 
 def issue_code(user: User, purpose: str) -> str:
-    """A fresh code for `user` and `purpose`, replacing any earlier one; the caller commits."""
+    """A fresh code for `user` and `purpose`, replacing any earlier one; the caller commits.
+
+    One upsert, so two requests for the same account at once cannot both insert a row.
+    """
     code = f"{secrets.randbelow(10**6):06d}"
-    row = db.session.scalar(
-        select(OneTimeCode).where(OneTimeCode.user_id == user.id, OneTimeCode.purpose == purpose)
+    now = clock.utcnow()
+    fresh = {
+        "code_hash": _digest(code),
+        "failed_attempts": 0,
+        "used_at": None,
+        "created_at": now,
+        "expires_at": now + CODE_LIFETIME,
+    }
+    insert = INSERT[db.session.get_bind().dialect.name](CODES)
+    db.session.execute(
+        insert.values(user_id=user.id, purpose=purpose, **fresh).on_conflict_do_update(
+            index_elements=[CODES.c.user_id, CODES.c.purpose], set_=fresh
+        )
     )
-    if row is None:
-        row = OneTimeCode(user_id=user.id, purpose=purpose)
-        db.session.add(row)
-    row.code_hash = _digest(code)
-    row.failed_attempts = 0
-    row.used_at = None
-    row.created_at = clock.utcnow()
-    row.expires_at = row.created_at + CODE_LIFETIME
     return code
 
 
 def check_code(user: User | None, purpose: str, code: str, *, consume: bool) -> bool:
-    """True when `code` is the live code; a wrong guess counts, `consume` uses the code up.
+    """True when `code` is the live code; every guess is counted before it is compared.
 
-    Both steps are conditional UPDATEs, so concurrent guesses can neither exceed the guess
-    limit nor use one code twice. A wrong guess is committed at once; a consumed code is
-    committed by the caller together with what the code was for (one transaction).
+    The count is one conditional UPDATE ... RETURNING: it locks the row until the caller's
+    commit, so concurrent guesses on any worker line up and the 5th is the last ever compared.
+    A right guess gets its count back (and, with `consume`, uses the code up) in the same
+    transaction. The caller commits either way (a wrong guess must stay counted).
     """
     if user is None:
         return False
     now = clock.utcnow()
-    live = (
-        OneTimeCode.user_id == user.id,
-        OneTimeCode.purpose == purpose,
-        OneTimeCode.used_at.is_(None),
-        OneTimeCode.expires_at > now,
-        OneTimeCode.failed_attempts < MAX_FAILED_ATTEMPTS,
-    )
-    stored = db.session.scalar(select(OneTimeCode.code_hash).where(*live))
-    if stored is None:
-        return False
-    if not hmac.compare_digest(stored, _digest(code)):
-        db.session.execute(
-            update(OneTimeCode).where(*live).values(failed_attempts=OneTimeCode.failed_attempts + 1)
+    counted = db.session.execute(
+        update(OneTimeCode)
+        .where(
+            OneTimeCode.user_id == user.id,
+            OneTimeCode.purpose == purpose,
+            OneTimeCode.used_at.is_(None),
+            OneTimeCode.expires_at > now,
+            OneTimeCode.failed_attempts < MAX_FAILED_ATTEMPTS,
         )
-        db.session.commit()
+        .values(failed_attempts=OneTimeCode.failed_attempts + 1)
+        .returning(OneTimeCode.id, OneTimeCode.code_hash)
+    ).first()
+    if counted is None or not hmac.compare_digest(counted.code_hash, _digest(code)):
         return False
+    given_back = {"failed_attempts": OneTimeCode.failed_attempts - 1}
     if consume:
-        used = db.session.execute(
-            update(OneTimeCode).where(*live, OneTimeCode.code_hash == stored).values(used_at=now)
-        )
-        return used.rowcount == 1
+        given_back["used_at"] = now
+    db.session.execute(update(OneTimeCode).where(OneTimeCode.id == counted.id).values(**given_back))
     return True

@@ -117,6 +117,8 @@ def forgot_password(fields):
 @blp.route("/password/verify", methods=["POST"])
 @blp.alias("/validate")
 @blp.accepts_forms
+@blp.throttle("verify_reset_code", "RATELIMIT_RESET_PER_EMAIL", per="email")
+@blp.throttle("verify_reset_code", "RATELIMIT_RESET_PER_ADDRESS")
 @blp.arguments(ResetCodeSchema, location="json_or_form")
 @blp.response(200, MessageSchema)
 @blp.alt_response(400, response="BAD_REQUEST")
@@ -128,6 +130,8 @@ def verify_reset_code(fields):
 
 @blp.route("/password/reset", methods=["POST"])
 @blp.accepts_forms
+@blp.throttle("reset_password", "RATELIMIT_RESET_PER_EMAIL", per="email")
+@blp.throttle("reset_password", "RATELIMIT_RESET_PER_ADDRESS")
 @blp.arguments(ResetPasswordSchema, location="json_or_form")
 @blp.response(204)
 @blp.alt_response(400, response="BAD_REQUEST")

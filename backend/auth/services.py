@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import NoReturn
 
 from flask_smorest import abort
 from sqlalchemy import delete, or_, select
@@ -129,8 +130,8 @@ def refuse_personal_password(user: User, password: str, field: str) -> None:
 
 def change_password(user: User, current_password: str, new_password: str, jti: str) -> None:
     """Set a new password; every other session of the account is signed out."""
+    require_password(user, current_password)  # proved first: the policy names the account's NID
     refuse_personal_password(user, new_password, "new_password")
-    require_password(user, current_password)
     user.password_hash = hash_password(new_password)
     revoke_all_tokens(user, keep_jti=jti)
     record("password.changed", actor_id=user.id, subject_id=user.id)
@@ -138,11 +139,23 @@ def change_password(user: User, current_password: str, new_password: str, jti: s
 
 
 def request_password_reset(email: str) -> None:
-    """Send a reset code to the account's email (and SMS to a verified phone), if it exists."""
-    user = find_account(email)
-    record("password_reset.requested", subject_id=user.id if user else None)
-    if user is None:
-        db.session.commit()
+    """Queue a reset code for the account with this email, if any; the answer never waits on it.
+
+    Before the answer, known and unknown emails cost the same: one prepared lookup and one
+    audit append. Issuing the code (an upsert and a commit) and its delivery run in the
+    background, because doing them here made known emails measurably slower to answer.
+    """
+    account = look_up_account(email)
+    record("password_reset.requested", subject_id=account["id"] if account else None)
+    db.session.commit()
+    if account is not None:
+        notify.later(send_reset_code, account["id"])
+
+
+def send_reset_code(user_id: int) -> None:
+    """Issue a reset code to the open account `user_id` and send it by email (and SMS)."""
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
         return
     code = issue_code(user, CodePurpose.PASSWORD_RESET)
     db.session.commit()
@@ -155,20 +168,40 @@ def request_password_reset(email: str) -> None:
     )
 
 
+def refuse_guess(user: User | None, purpose: str) -> NoReturn:
+    """Record a failed code guess (never the code), commit it with its count, and answer 400."""
+    record("code.guess_failed", subject_id=user.id if user else None, details={"purpose": purpose})
+    db.session.commit()
+    abort(400, message="The code is wrong, used or has expired.")
+
+
 def verify_reset_code(email: str, code: str) -> None:
     """400 unless `code` is the live reset code for `email` (it stays usable)."""
-    if not check_code(find_account(email), CodePurpose.PASSWORD_RESET, code, consume=False):
-        abort(400, message="The code is wrong or has expired.")
+    user = find_account(email)
+    if not check_code(user, CodePurpose.PASSWORD_RESET, code, consume=False):
+        refuse_guess(user, CodePurpose.PASSWORD_RESET)
+    db.session.commit()  # the guess's count, given back
 
 
 def reset_password(email: str, code: str, new_password: str) -> None:
-    """Use a reset code to set a new password; every token issued before it stops working."""
+    """Use a reset code to set a new password; every token issued before it stops working.
+
+    The code is proved (and the guess counted) before the password is held against the
+    account's email and NID, so a wrong code learns nothing about the account. A password
+    refused there keeps the code alive for another try.
+    """
     user = find_account(email)
-    if user is not None:  # a weak password is refused before the code is looked at
-        refuse_personal_password(user, new_password, "new_password")
     if not check_code(user, CodePurpose.PASSWORD_RESET, code, consume=True):
-        db.session.rollback()
-        abort(400, message="The code is wrong, used or has expired.")
+        subject_id = user.id if user else None
+        record("password_reset.failed", subject_id=subject_id, details={"reason": "code"})
+        refuse_guess(user, CodePurpose.PASSWORD_RESET)
+    problem = personal_problem(new_password, email=user.email, nid=user.nid)
+    if problem:
+        user_id = user.id
+        db.session.rollback()  # the code is not used up: the next try needs no new code
+        record("password_reset.failed", subject_id=user_id, details={"reason": "password"})
+        db.session.commit()
+        abort(422, message=problem, errors={"json": {"new_password": [problem]}})
     user.password_hash = hash_password(new_password)
     revoke_all_tokens(user)
     record("password_reset.completed", actor_id=user.id, subject_id=user.id)
@@ -191,8 +224,7 @@ def request_contact_verification(user: User) -> None:
 def confirm_contact(user: User, code: str) -> None:
     """Mark the account verified with a code sent by request_contact_verification."""
     if not check_code(user, CodePurpose.VERIFY_CONTACT, code, consume=True):
-        db.session.rollback()
-        abort(400, message="The code is wrong, used or has expired.")
+        refuse_guess(user, CodePurpose.VERIFY_CONTACT)
     user.verified = True
     record("account.verified", actor_id=user.id, subject_id=user.id)
     db.session.commit()

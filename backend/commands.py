@@ -1,4 +1,4 @@
-"""Flask CLI commands: `flask users create-admin`."""
+"""Flask CLI commands: users create-admin, prune, audit verify, certificates rotate-key."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from backend.audit import services as audit
 from backend.auth import services
 from backend.demo import demo_cli
 from backend.extensions import db
+from backend.vaccination import certificates
 from backend.validation import Email, NationalId, Password, PhoneNumber, Text
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -74,8 +75,20 @@ def verify_audit():
         raise click.ClickException(f"audit chain broken at event #{broken}")
 
 
+certificates_cli = AppGroup("certificates", help="Certificate signing keys.")
+
+
+@certificates_cli.command("rotate-key")
+def rotate_key():
+    """Print a new signing key and the retired public keys, current one added, for an env file."""
+    signing_key, retired = certificates.rotated_key_settings()
+    click.echo(f"CERT_SIGNING_KEY={signing_key}")
+    click.echo(f"CERT_RETIRED_PUBLIC_KEYS={retired}")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(certificates_cli)
     app.cli.add_command(prune)
     app.cli.add_command(demo_cli)

@@ -15,8 +15,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from backend import clock
+from backend.audit.services import record
 from backend.extensions import db
 from backend.models import Certificate, Vaccination
+from config import PUBLIC_JWK_MEMBERS, generate_signing_key
 
 ALGORITHM = "EdDSA"
 ISSUER = "National Vaccination Registry"
@@ -46,8 +48,34 @@ def signing_key() -> tuple[Ed25519PrivateKey, dict]:
 
 
 def jwks() -> dict:
-    """The public keys that verify certificates, as a JWK Set."""
-    return {"keys": [signing_key()[1]]}
+    """The public keys that verify certificates (JWK Set): the current one, then the retired."""
+    current = signing_key()[1]
+    retired = [
+        {**key, "use": "sig", "alg": ALGORITHM}
+        for key in current_app.config["CERT_RETIRED_PUBLIC_KEYS"]
+        if key["kid"] != current["kid"]
+    ]
+    return {"keys": [current, *retired]}
+
+
+def rotated_key_settings() -> tuple[str, str]:
+    """A new signing key (PEM, newlines escaped) and the retired keys with the current one added.
+
+    The values go into the environment; nothing changes until the app restarts with them.
+    """
+    new_pem = generate_signing_key()
+    current = signing_key()[1]
+    retired = list(current_app.config["CERT_RETIRED_PUBLIC_KEYS"])
+    if all(key["kid"] != current["kid"] for key in retired):
+        retired.append({member: current[member] for member in PUBLIC_JWK_MEMBERS})
+    record(
+        "certificates.key_rotated",
+        subject_type="signing_key",
+        details={"retired_kid": current["kid"], "new_kid": _keys(new_pem)[1]["kid"]},
+    )
+    db.session.commit()
+    escaped = new_pem.strip().replace("\n", "\\n")
+    return escaped, json.dumps(retired, separators=(",", ":"))
 
 
 def mask_nid(nid: str | None) -> str | None:

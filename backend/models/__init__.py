@@ -3,6 +3,7 @@
 from backend.models.appointment import Appointment, AppointmentStatus
 from backend.models.audit import AuditEvent, AuditHead
 from backend.models.center import Center
+from backend.models.correction import Correction, CorrectionStatus
 from backend.models.member import Member
 from backend.models.session import SessionStatus, VaccinationSession
 from backend.models.token import CodePurpose, OneTimeCode, RevokedToken
@@ -17,6 +18,8 @@ __all__ = [
     "AuditHead",
     "Center",
     "Certificate",
+    "Correction",
+    "CorrectionStatus",
     "CodePurpose",
     "Member",
     "OneTimeCode",

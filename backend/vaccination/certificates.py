@@ -83,6 +83,10 @@ def mask_nid(nid: str | None) -> str | None:
     return None if not nid else "*" * max(len(nid) - 4, 0) + nid[-4:]
 
 
+def _iso(day) -> str | None:
+    return None if day is None else day.isoformat()
+
+
 def new_certificate_id() -> str:
     """A random, unguessable id that is easy to read aloud (16 characters of base32)."""
     return base64.b32encode(secrets.token_bytes(10)).decode()
@@ -98,6 +102,7 @@ def issue_certificate(vaccination: Vaccination) -> Certificate:
         "iat": int(issued_at.timestamp()),
         "holder": vaccination.holder.name,
         "nid": mask_nid(vaccination.holder.nid),
+        "date_of_birth": _iso(vaccination.holder.date_of_birth),
         "vaccine": vaccination.vaccine.name,
         "manufacturer": vaccination.vaccine.manufacturer,
         "dose_number": vaccination.dose_number,
@@ -141,7 +146,10 @@ def verify(token: str) -> dict:
     if certificate is None:
         return {"valid": False, "reason": "unknown_certificate"}
     if certificate.revoked_at is not None:
-        return {"valid": False, "reason": "revoked", "revoked_at": certificate.revoked_at}
+        answer = {"valid": False, "reason": "revoked", "revoked_at": certificate.revoked_at}
+        if certificate.superseded_by_id is not None:  # a correction replaced it
+            answer |= {"revoke_reason": "superseded", "superseded_by": certificate.superseded_by_id}
+        return answer
     return {"valid": True, "certificate_id": certificate.id, **claims}
 
 

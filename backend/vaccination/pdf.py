@@ -113,6 +113,8 @@ def certificate_pdf(vaccination: Vaccination, doses: list[Vaccination]) -> bytes
     complete = vaccination.dose_number >= vaccine.doses_required
     _field(pdf, "Holder", holder.name)
     _field(pdf, "National ID", mask_nid(holder.nid) or "-")
+    if holder.date_of_birth is not None:
+        _field(pdf, "Date of birth", holder.date_of_birth.isoformat())
     _field(pdf, "Vaccine", f"{vaccine.name} ({vaccine.manufacturer})")
     _field(
         pdf,

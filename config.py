@@ -6,6 +6,7 @@ reads `current_app.config`. Production refuses to start with missing or weak sec
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -146,6 +147,35 @@ def _signing_key(pem: str | None) -> str | None:
     return pem
 
 
+PUBLIC_JWK_MEMBERS = ("kty", "crv", "x", "kid")
+
+
+def _retired_public_keys(value: str | None) -> list[dict]:
+    """CERT_RETIRED_PUBLIC_KEYS: a JSON array of Ed25519 public JWKs, each with its `kid`."""
+    if not value or not value.strip():
+        return []
+    try:
+        keys = json.loads(value)
+    except ValueError:
+        keys = None
+    if not isinstance(keys, list) or not all(_is_public_jwk(key) for key in keys):
+        raise ConfigurationError(
+            "CERT_RETIRED_PUBLIC_KEYS is not a JSON array of Ed25519 public JWKs with a kid"
+        )
+    return [{member: key[member] for member in PUBLIC_JWK_MEMBERS} for key in keys]
+
+
+def _is_public_jwk(key) -> bool:
+    # A private member ("d") means someone pasted a private key: refuse to publish it.
+    return (
+        isinstance(key, dict)
+        and key.get("kty") == "OKP"
+        and key.get("crv") == "Ed25519"
+        and "d" not in key
+        and all(isinstance(key.get(member), str) and key[member] for member in ("x", "kid"))
+    )
+
+
 def engine_options(database_url: str | None, environ: Mapping[str, str]) -> dict:
     """Pool and timeout settings: a database outage answers 503 within seconds, never hangs.
 
@@ -220,6 +250,8 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "DEFAULT_PHONE_REGION": environ.get("DEFAULT_PHONE_REGION", "BD").strip().upper(),
         # Ed25519 private key (PEM) that signs vaccination certificates.
         "CERT_SIGNING_KEY": signing_key,
+        # The public halves of earlier signing keys: certificates they signed keep verifying.
+        "CERT_RETIRED_PUBLIC_KEYS": _retired_public_keys(environ.get("CERT_RETIRED_PUBLIC_KEYS")),
         # The prototype's vaccine routes (backend/legacy): where POST /legacy/vaccine/create
         # registers (default: the first active center), the origin certificate links are built
         # on (default: the request's host), and how long such a link works.

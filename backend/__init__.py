@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.users.routes import blp as users_blp
     from backend.vaccination.catalogue_routes import blp as catalogue_blp
     from backend.vaccination.certificate_routes import blp as certificates_blp
+    from backend.vaccination.correction_routes import blp as corrections_blp
     from backend.vaccination.routes import blp as vaccinations_blp
 
     api = Api(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
         catalogue_blp,
         vaccinations_blp,
         certificates_blp,
+        corrections_blp,
         sessions_blp,
         appointments_blp,
         audit_blp,

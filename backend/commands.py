@@ -1,4 +1,4 @@
-"""Flask CLI commands: `flask users create-admin`."""
+"""Flask CLI: users create-admin, prune, audit verify, certificates rotate-key, reminders send."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from flask.cli import AppGroup, with_appcontext
 from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from backend import notify, reminders
 from backend.audit import services as audit
 from backend.auth import services
 from backend.demo import demo_cli
 from backend.demo_sessions import seed_sessions  # noqa: F401  (adds `demo sessions` to demo_cli)
 from backend.extensions import db
+from backend.vaccination import certificates
 from backend.validation import Email, NationalId, Password, PhoneNumber, Text
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -75,8 +77,37 @@ def verify_audit():
         raise click.ClickException(f"audit chain broken at event #{broken}")
 
 
+certificates_cli = AppGroup("certificates", help="Certificate signing keys.")
+
+
+@certificates_cli.command("rotate-key")
+def rotate_key():
+    """Print a new signing key and the retired public keys, current one added, for an env file."""
+    signing_key, retired = certificates.rotated_key_settings()
+    click.echo(f"CERT_SIGNING_KEY={signing_key}")
+    click.echo(f"CERT_RETIRED_PUBLIC_KEYS={retired}")
+
+
+reminders_cli = AppGroup("reminders", help="Reminders by email and SMS.")
+
+
+@reminders_cli.command("send")
+@click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
+def send_reminders(dry_run: bool):
+    """Send each reminder due (appointments tomorrow, doses due) once; safe from cron."""
+    counted = 0
+    for due in reminders.send_due(dry_run=dry_run):
+        counted += 1
+        if dry_run:
+            click.echo(f"{due.kind} {due.key} to user {due.user_id}: {due.text}")
+    notify.drain()  # queued deliveries finish before the command exits
+    click.echo(f"{'would send' if dry_run else 'sent'} {counted} reminders")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(certificates_cli)
+    app.cli.add_command(reminders_cli)
     app.cli.add_command(prune)
     app.cli.add_command(demo_cli)

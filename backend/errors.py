@@ -34,7 +34,7 @@ UNIQUE_FIELDS = {
         None,
         "This member already has a live appointment or pending registration.",
     ),
-    "uq_certificates_vaccination_id": (None, "This vaccination already has a certificate."),
+    "uq_certificates_vaccination_live": (None, "This vaccination already has a certificate."),
     "uq_appointments_vaccination_id": (None, "This registration already has an appointment."),
 }
 # SQLite names the columns, not the index, when a partial unique index is violated.
@@ -42,6 +42,7 @@ INDEX_COLUMNS = {
     "uq_vaccinations_one_pending": "vaccinations.user_id",
     "uq_vaccinations_member_one_pending": "vaccinations.member_id",
     "uq_vaccination_sessions_open": "vaccination_sessions.center_id",
+    "uq_certificates_vaccination_live": "certificates.vaccination_id",
 }
 DATABASE_RETRY_AFTER_SECONDS = 5
 # An error body lists this many entries per level (fields, list items), then counts the rest:

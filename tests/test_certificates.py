@@ -4,6 +4,7 @@ import base64
 import hashlib
 import io
 import json
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -47,12 +48,46 @@ def test_admins_download_any_certificate(client, registry, certified):
         assert response.status_code == 200
 
 
-def test_a_holder_with_a_non_latin_name_still_gets_a_pdf(client, registry):
-    _, headers = registry.auth.citizen(name="নুসরাত জাহান")
-    vaccination_id, _ = registry.approved(headers)
+def pdf_text(client, vaccination_id: int, headers: dict) -> str:
+    """The text extracted from page 1 of the certificate's PDF."""
     with client.get(f"/vaccinations/{vaccination_id}/certificate", headers=headers) as response:
         assert response.status_code == 200
+        return PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+
+
+def test_a_bangla_name_comes_out_of_the_pdf_as_written(client, registry):
+    _, headers = registry.auth.citizen(name="নুসরাত জাহান")
+    vaccination_id, _ = registry.approved(headers)
+    text = pdf_text(client, vaccination_id, headers)
+    assert "নুসরাত জাহান" in text
+    assert "?" not in text
     assert verify(client, registry.token(vaccination_id, headers))["holder"] == "নুসরাত জাহান"
+
+
+def test_the_pdf_ships_its_fonts_embedded(client, certified):
+    vaccination_id, headers, _ = certified
+    with client.get(f"/vaccinations/{vaccination_id}/certificate", headers=headers) as response:
+        fonts = {
+            str(font["/BaseFont"])
+            for font in PdfReader(io.BytesIO(response.data))
+            .pages[0]["/Resources"]["/Font"]
+            .values()
+        }
+    assert any("NotoSans" in font for font in fonts)
+
+
+def test_the_pdf_lists_each_dose_given(client, registry, monkeypatch, long_lived_tokens):
+    _, headers = registry.auth.citizen()
+    first_center = registry.center(name="Kurmitola General Hospital", city="Dhaka")
+    registry.approved(headers, center_id=first_center)
+    later = datetime.now(UTC) + timedelta(days=60)
+    monkeypatch.setattr("backend.clock.utcnow", lambda: later)
+    second, _ = registry.approved(headers, center_id=registry.center(name="Chittagong Medical"))
+    text = pdf_text(client, second, headers)
+    for expected in ("Kurmitola General Hospital", "Chittagong Medical", later.date().isoformat()):
+        assert expected in text
+    assert text.count("Pfizer") >= 3  # the vaccine field and one line per dose
+    assert "Batch" in text
 
 
 def test_json_download_holds_the_signed_token(client, certified):

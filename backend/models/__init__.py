@@ -3,7 +3,9 @@
 from backend.models.appointment import Appointment, AppointmentStatus
 from backend.models.audit import AuditEvent, AuditHead
 from backend.models.center import Center
+from backend.models.correction import Correction, CorrectionStatus
 from backend.models.member import Member
+from backend.models.reminder import Reminder
 from backend.models.session import SessionStatus, VaccinationSession
 from backend.models.token import CodePurpose, OneTimeCode, RevokedToken
 from backend.models.user import Role, User
@@ -17,8 +19,11 @@ __all__ = [
     "AuditHead",
     "Center",
     "Certificate",
+    "Correction",
+    "CorrectionStatus",
     "CodePurpose",
     "Member",
+    "Reminder",
     "OneTimeCode",
     "RevokedToken",
     "Role",

@@ -90,7 +90,12 @@ class Vaccination(db.Model):
     member: Mapped[Member | None] = relationship()
     vaccine: Mapped[Vaccine] = relationship()
     center: Mapped[Center] = relationship()
-    certificate: Mapped[Certificate | None] = relationship(back_populates="vaccination")
+    # The live certificate: the one no correction has superseded (it may be revoked in error).
+    certificate: Mapped[Certificate | None] = relationship(
+        primaryjoin="and_(Vaccination.id == foreign(Certificate.vaccination_id), "
+        "Certificate.superseded_by_id == None)",
+        viewonly=True,
+    )
     appointment: Mapped[Appointment | None] = relationship(
         "Appointment", back_populates="vaccination", viewonly=True
     )
@@ -104,25 +109,40 @@ class Vaccination(db.Model):
         return f"<Vaccination {self.id} {self.status} dose={self.dose_number}>"
 
 
+# At most one unrevoked certificate per vaccination, whatever races the approvals run.
+LIVE = text("revoked_at IS NULL")
+
+
 class Certificate(db.Model):
-    """The signed proof of one approved dose; revoked when the record was entered in error."""
+    """The signed proof of one approved dose; revoked when entered in error or superseded."""
 
     __tablename__ = "certificates"
+    __table_args__ = (
+        Index(
+            "uq_certificates_vaccination_live",
+            "vaccination_id",
+            unique=True,
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
+        ),
+    )
 
     # Public, random, printed on the PDF and carried in the token.
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    # Unique: one certificate per vaccination, whatever races the approvals run.
-    vaccination_id: Mapped[int] = mapped_column(
-        ForeignKey("vaccinations.id", ondelete="RESTRICT"), unique=True
-    )
+    # Several when corrections superseded earlier ones; one of them unrevoked.
+    vaccination_id: Mapped[int] = mapped_column(ForeignKey("vaccinations.id", ondelete="RESTRICT"))
     token: Mapped[str] = mapped_column(String(4000))
     key_id: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     revoke_reason: Mapped[str | None] = mapped_column(String(500))
+    # The certificate a correction issued in this one's place (revoke_reason "superseded").
+    superseded_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("certificates.id", ondelete="RESTRICT")
+    )
 
-    vaccination: Mapped[Vaccination] = relationship(back_populates="certificate")
+    vaccination: Mapped[Vaccination] = relationship()
 
     def __repr__(self) -> str:
         return f"<Certificate {self.id} revoked={self.revoked_at is not None}>"

@@ -15,8 +15,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from backend import clock
+from backend.audit.services import record
 from backend.extensions import db
 from backend.models import Certificate, Vaccination
+from config import PUBLIC_JWK_MEMBERS, generate_signing_key
 
 ALGORITHM = "EdDSA"
 ISSUER = "National Vaccination Registry"
@@ -46,13 +48,43 @@ def signing_key() -> tuple[Ed25519PrivateKey, dict]:
 
 
 def jwks() -> dict:
-    """The public keys that verify certificates, as a JWK Set."""
-    return {"keys": [signing_key()[1]]}
+    """The public keys that verify certificates (JWK Set): the current one, then the retired."""
+    current = signing_key()[1]
+    retired = [
+        {**key, "use": "sig", "alg": ALGORITHM}
+        for key in current_app.config["CERT_RETIRED_PUBLIC_KEYS"]
+        if key["kid"] != current["kid"]
+    ]
+    return {"keys": [current, *retired]}
+
+
+def rotated_key_settings() -> tuple[str, str]:
+    """A new signing key (PEM, newlines escaped) and the retired keys with the current one added.
+
+    The values go into the environment; nothing changes until the app restarts with them.
+    """
+    new_pem = generate_signing_key()
+    current = signing_key()[1]
+    retired = list(current_app.config["CERT_RETIRED_PUBLIC_KEYS"])
+    if all(key["kid"] != current["kid"] for key in retired):
+        retired.append({member: current[member] for member in PUBLIC_JWK_MEMBERS})
+    record(
+        "certificates.key_rotated",
+        subject_type="signing_key",
+        details={"retired_kid": current["kid"], "new_kid": _keys(new_pem)[1]["kid"]},
+    )
+    db.session.commit()
+    escaped = new_pem.strip().replace("\n", "\\n")
+    return escaped, json.dumps(retired, separators=(",", ":"))
 
 
 def mask_nid(nid: str | None) -> str | None:
     """A national ID with all but its last four digits hidden."""
     return None if not nid else "*" * max(len(nid) - 4, 0) + nid[-4:]
+
+
+def _iso(day) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def new_certificate_id() -> str:
@@ -70,6 +102,7 @@ def issue_certificate(vaccination: Vaccination) -> Certificate:
         "iat": int(issued_at.timestamp()),
         "holder": vaccination.holder.name,
         "nid": mask_nid(vaccination.holder.nid),
+        "date_of_birth": _iso(vaccination.holder.date_of_birth),
         "vaccine": vaccination.vaccine.name,
         "manufacturer": vaccination.vaccine.manufacturer,
         "dose_number": vaccination.dose_number,
@@ -113,7 +146,10 @@ def verify(token: str) -> dict:
     if certificate is None:
         return {"valid": False, "reason": "unknown_certificate"}
     if certificate.revoked_at is not None:
-        return {"valid": False, "reason": "revoked", "revoked_at": certificate.revoked_at}
+        answer = {"valid": False, "reason": "revoked", "revoked_at": certificate.revoked_at}
+        if certificate.superseded_by_id is not None:  # a correction replaced it
+            answer |= {"revoke_reason": "superseded", "superseded_by": certificate.superseded_by_id}
+        return answer
     return {"valid": True, "certificate_id": certificate.id, **claims}
 
 

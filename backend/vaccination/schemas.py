@@ -157,8 +157,11 @@ class VerificationSchema(Schema):
         }
     )
     revoked_at = fields.DateTime()
+    revoke_reason = fields.String(metadata={"description": "`superseded`: see superseded_by"})
+    superseded_by = fields.String(metadata={"description": "The certificate that replaced it"})
     certificate_id = fields.String()
     holder = fields.String()
+    date_of_birth = fields.String(allow_none=True)
     nid = fields.String(allow_none=True, metadata={"description": "Masked: last 4 digits"})
     vaccine = fields.String()
     manufacturer = fields.String()
@@ -174,6 +177,7 @@ class VerificationSchema(Schema):
 class RevokedCertificateSchema(Schema):
     certificate_id = fields.String(attribute="id")
     revoked_at = fields.DateTime()
+    superseded_by = fields.String(attribute="superseded_by_id", allow_none=True)
 
 
 class JwkSchema(Schema):

@@ -39,8 +39,8 @@ from rush_tally import Tally  # noqa: E402
 from stack_files import read_env_file  # noqa: E402
 
 SECONDS = float(os.environ.get("RUSH_SECONDS", "120"))
-STEP_SECONDS = float(os.environ.get("RUSH_STEP_SECONDS", str(max(6.0, SECONDS / 12))))
-LEVELS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
+STEP_SECONDS = float(os.environ.get("RUSH_STEP_SECONDS", str(max(6.0, SECONDS / 15))))
+LEVELS = [1, 2, 4, 6, 8, 10, 12, 16, 24, 32, 48, 64]
 OUT = ROOT / "out" / "rush"
 BASE = f"http://127.0.0.1:{stack.LB_PORT}"
 P99_LIMIT_MS = 1000
@@ -148,10 +148,10 @@ def main() -> None:
         every(1, lambda k: tally.users.__setitem__(int(tally.now()), runner.user_count)),
     ]
     print(f"rush: ramp ({STEP_SECONDS:.0f} s steps), then faults, through {BASE}")
-    steps = ramp(runner, tally, budget=SECONDS / 2)
+    steps = ramp(runner, tally, budget=SECONDS * 0.6)
     sustained = [step for step in steps if step["sustained"]]
     best = max(sustained, key=lambda s: s["journeys_per_s"]) if sustained else steps[0]
-    faults = fault_phase(runner, tally, best["users"], budget=max(45.0, SECONDS / 2))
+    faults = fault_phase(runner, tally, best["users"], budget=max(45.0, SECONDS * 0.4))
     runner.stop()  # lets each citizen finish its journey (stop_timeout), so every answer counts
     gevent.killall(greenlets)
     write_report(tally, rush, steps, best, faults)
@@ -162,9 +162,10 @@ def write_report(tally: Tally, rush, steps: list[dict], best: dict, faults: list
         return t is not None and any(f["started"] <= t <= f["ended"] for f in faults)
 
     for fault in faults:
-        fault["errors_5xx"] = sum(
-            1 for t, _, _, status in tally.errors if status >= 500 and in_fault(t) and
-            fault["started"] <= t <= fault["ended"])  # fmt: skip
+        inside = [e for e in tally.errors if fault["started"] <= e[0] <= fault["ended"]]
+        fault["errors_5xx"] = sum(1 for e in inside if e[3] >= 500)
+        fault["errors_connection"] = sum(1 for e in inside if e[3] == 0)
+        fault["last_error"] = max((e[0] for e in inside), default=None)
     errors_5xx = [e for e in tally.errors if e[3] >= 500]
     outside = [e for e in tally.errors if not in_fault(e[0])]
     database = audit(read_env_file(stack.DIR / "env")["STACK_DIRECT_DATABASE_URL"], rush.center_id,

@@ -176,6 +176,15 @@ def write_report(tally: Tally, rush, steps: list[dict], best: dict, faults: list
         "p50_ms": best["p50_ms"],
         "p99_ms": best["p99_ms"],
         "sustained_users": best["users"] if best["sustained"] else None,
+        # The knee: the first step past the limits, or none when the ramp ran out of time first.
+        "ramp_stopped_by": next(
+            (
+                f"{s['users']} citizens: p99 {s['p99_ms']} ms, {s['errors_5xx']} 5xx"
+                for s in steps
+                if not s["sustained"]
+            ),
+            "its time budget (RUSH_SECONDS): the knee is higher",
+        ),  # fmt: skip
         "errors_5xx": len(errors_5xx) + tally.errors_dropped,
         "errors_5xx_outside_faults": sum(1 for e in outside if e[3] >= 500),
         "errors_connection_outside_faults": sum(1 for e in outside if e[3] == 0),

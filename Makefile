@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format migrate soak bench compose-env stack stack-down stack-tools clean
+.PHONY: run test lint format migrate soak bench compose-env stack stack-down stack-tools rush clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ stack-tools:
 	    echo "make stack needs:$$missing (as root: apt-get install$$missing)"; exit 1; \
 	  fi; \
 	fi
+
+## make rush: virtual citizens through the stack's balancer (starting it when it is down): a ramp,
+## faults, a database audit; out/rush/rush-report.json and rush-chart.png (RUSH_SECONDS, 120)
+rush: $(BIN)/activate stack-tools
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BIN)/python scripts/rush.py
 
 ## make bench: the benchmark (PostgreSQL at BENCH_DATABASE_URL, wrk; about 15 minutes)
 bench: $(BIN)/activate

@@ -106,6 +106,13 @@ def _max_members(environ: Mapping[str, str]) -> int:
     return count
 
 
+def _audit_chains(environ: Mapping[str, str]) -> int:
+    count = _int(environ, "AUDIT_CHAINS", 16)
+    if not 1 <= count <= 64:
+        raise ConfigurationError(f"AUDIT_CHAINS must be between 1 and 64, got {count}")
+    return count
+
+
 def _instance_secret(instance_dir: Path, filename: str) -> str:
     """A development-only secret, generated once and kept under instance/."""
     instance_dir.mkdir(parents=True, exist_ok=True)
@@ -261,6 +268,9 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         # HMAC-SHA256 key of the audit chain (backend/audit/services.py); never in the database,
         # so whoever can write to it cannot recompute the chain after changing a row.
         "AUDIT_KEY": audit_key,
+        # Independent chains the trail is appended to (one per worker, by pid), so appends do
+        # not all wait on one head row; `flask audit verify` checks every one.
+        "AUDIT_CHAINS": _audit_chains(environ),
         # When true, only accounts marked verified may register for vaccination.
         "REQUIRE_VERIFIED": _flag(environ.get("REQUIRE_VERIFIED")),
         # Appointments: family members per account; booking closes at BOOKING_CUTOFF on the day

@@ -62,15 +62,18 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 @audit_cli.command("verify")
 def verify_audit():
-    """Walk the audit chain; name the first row that breaks it (exit status 1).
+    """Walk every audit chain; name the first row that breaks one (exit status 1).
 
-    The head printed when it holds is worth keeping outside the database: the key shows rows
-    changed, but only an earlier head kept elsewhere shows the newest rows cut off together
-    with the head row moved back.
+    The heads printed when they hold are worth keeping outside the database: the key shows rows
+    changed, but only an earlier head kept elsewhere shows a chain's newest rows cut off
+    together with its head row moved back.
     """
     checked, broken = audit.verify_chain()
     if broken is None:
-        click.echo(f"audit chain intact: {checked} events, head {audit.head_hash()}")
+        live = {chain: head for chain, head in audit.heads().items() if head != audit.GENESIS_HASH}
+        click.echo(f"audit chain intact: {checked} events in {len(live)} chains")
+        for chain, head in sorted(live.items()):
+            click.echo(f"chain {chain} head {head}")
     elif broken == -1:
         raise click.ClickException(f"audit chain broken: events after #{checked} were removed")
     else:

@@ -176,8 +176,7 @@ def up() -> None:
     DIR.mkdir(parents=True, exist_ok=True)
     ensure_database()
     app_env = write_env_file(DIR / "env", POSTGRES_URL, PGBOUNCER_PORT, REDIS_PORT)
-    start("redis", [tools["redis-server"], "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", str(DIR)])  # fmt: skip
+    start_redis(tools["redis-server"])
     start_pgbouncer(tools["pgbouncer"])
     print("migrating (directly, not through PgBouncer)")
     migrate_env = {**ENV, **app_env, "DATABASE_URL": app_env["STACK_DIRECT_DATABASE_URL"]}
@@ -187,6 +186,12 @@ def up() -> None:
     start_instances(app_env)
     start_balancer(tools["haproxy"])
     summary()
+
+
+def start_redis(redis_server: str) -> None:
+    """Redis without persistence: throttle counters may be lost, nothing else lives there."""
+    start("redis", [redis_server, "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--dir", str(DIR)])  # fmt: skip
 
 
 def start_pgbouncer(pgbouncer: str) -> None:
@@ -206,13 +211,17 @@ def start_pgbouncer(pgbouncer: str) -> None:
 def start_instances(app_env: dict[str, str]) -> None:
     """gunicorn as shipped (gunicorn.conf.py), each with its own metrics folder."""
     for port in APP_PORTS:
-        env = {**ENV, **app_env, "HOST": "127.0.0.1", "PORT": str(port),
-               "PROMETHEUS_MULTIPROC_DIR": str(DIR / f"metrics-{port}")}  # fmt: skip
-        argv = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"]
-        start(f"gunicorn-{port}", argv, env)
+        start_instance(app_env, port)
     for port in APP_PORTS:
         url = f"http://127.0.0.1:{port}/health/ready"
         wait_for(f"gunicorn-{port}", lambda url=url: http_status(url)[0] == 200)
+
+
+def start_instance(app_env: dict[str, str], port: int) -> None:
+    env = {**ENV, **app_env, "HOST": "127.0.0.1", "PORT": str(port),
+           "PROMETHEUS_MULTIPROC_DIR": str(DIR / f"metrics-{port}")}  # fmt: skip
+    argv = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"]
+    start(f"gunicorn-{port}", argv, env)
 
 
 def start_balancer(haproxy: str) -> None:

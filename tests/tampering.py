@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import UTC
 
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from backend.extensions import db
 from backend.models.audit import AuditEvent
@@ -49,8 +49,11 @@ def keyed(key: str) -> Callable[[Mapping], str]:
 
 
 def _rows(connection) -> list[dict]:
-    query = select(AuditEvent.__table__).order_by(AuditEvent.id)
-    return [dict(row) for row in connection.execute(query).mappings()]
+    """Every row; before revision 0010 (no `chain` column) all are in chain 1."""
+    present = {column["name"] for column in inspect(connection).get_columns("audit_events")}
+    columns = [column for column in AuditEvent.__table__.c if column.name in present]
+    rows = connection.execute(select(*columns).order_by(AuditEvent.id)).mappings()
+    return [{"chain": 1, **row} for row in rows]
 
 
 def tamper(sql: str, *, rechain_with: Callable[[Mapping], str] | None = None) -> None:
@@ -62,25 +65,32 @@ def tamper(sql: str, *, rechain_with: Callable[[Mapping], str] | None = None) ->
             connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
         connection.execute(text(sql))
         if rechain_with is not None:
-            previous = GENESIS_HASH
+            previous: dict[int, str] = {}
             for row in _rows(connection):
-                row["prev_hash"] = previous
-                previous = rechain_with(row)
+                row["prev_hash"] = previous.get(row["chain"], GENESIS_HASH)
+                previous[row["chain"]] = rechain_with(row)
                 connection.execute(
                     text("UPDATE audit_events SET prev_hash = :prev, hash = :hash WHERE id = :id"),
-                    {"prev": row["prev_hash"], "hash": previous, "id": row["id"]},
+                    {"prev": row["prev_hash"], "hash": previous[row["chain"]], "id": row["id"]},
                 )
-            connection.execute(text("UPDATE audit_head SET last_hash = :hash"), {"hash": previous})
+            for chain, last in previous.items():
+                connection.execute(
+                    text("UPDATE audit_head SET last_hash = :hash WHERE id = :chain"),
+                    {"hash": last, "chain": chain},
+                )
         if postgres:
             connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
 
 
 def chain_holds(digest: Callable[[Mapping], str]) -> bool:
-    """Whether every row links to the one before and hashes to its `hash` under `digest`."""
+    """Whether every row links to the one before in its chain and hashes to its `hash` under
+    `digest`."""
     with db.engine.connect() as connection:
-        previous = GENESIS_HASH
+        previous: dict[int, str] = {}
         for row in _rows(connection):
-            if row["prev_hash"] != previous or digest(row) != row["hash"]:
+            if row["prev_hash"] != previous.get(row["chain"], GENESIS_HASH):
                 return False
-            previous = row["hash"]
+            if digest(row) != row["hash"]:
+                return False
+            previous[row["chain"]] = row["hash"]
     return True

@@ -1,13 +1,17 @@
 """The audit trail: what is recorded, what never is, and the hash chain that shows tampering."""
 
+import itertools
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from backend.audit import services as audit_services
 from backend.extensions import db
 from tests.conftest import DEFAULT_PASSWORD
 from tests.factories import registration
@@ -191,11 +195,72 @@ def test_verify_under_a_wrong_audit_key_fails(app, client, auth, monkeypatch):
     assert result.exit_code == 1 and "broken at event #1" in result.output, result.output
 
 
-def test_verify_prints_the_head_to_keep_outside_the_database(app, client, auth):
+def test_verify_prints_the_heads_to_keep_outside_the_database(app, client, auth):
     failed_sign_ins(client, auth, "h@example.org", count=1)
     with app.app_context():
-        head = db.session.scalar(text("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"))
-    assert verify(app).output.strip() == f"audit chain intact: 2 events, head {head}"
+        chain, head = db.session.execute(
+            text("SELECT chain, hash FROM audit_events ORDER BY id DESC LIMIT 1")
+        ).one()
+    assert verify(app).output.splitlines() == [
+        "audit chain intact: 2 events in 1 chains",
+        f"chain {chain} head {head}",
+    ]
+
+
+@pytest.fixture
+def two_chains(monkeypatch):
+    """Appends alternate between chains 2 and 3, as two workers' would."""
+    chains = itertools.cycle([2, 3])
+    monkeypatch.setattr(audit_services, "chain_of_this_worker", lambda: next(chains))
+
+
+def chain_rows(app, chain: int) -> list[int]:
+    with app.app_context():
+        query = text("SELECT id FROM audit_events WHERE chain = :chain ORDER BY id")
+        return [row.id for row in db.session.execute(query, {"chain": chain})]
+
+
+def test_events_go_to_several_chains_that_each_verify(app, client, auth, two_chains):
+    failed_sign_ins(client, auth, "s@example.org", count=5)
+    assert len(chain_rows(app, 2)) == len(chain_rows(app, 3)) == 3
+    result = verify(app)
+    assert result.exit_code == 0 and "intact: 6 events in 2 chains" in result.output
+    with app.app_context():
+        assert chain_holds(keyed(app.config["AUDIT_KEY"]))
+
+
+def test_an_altered_row_in_one_chain_is_named(app, client, auth, two_chains):
+    failed_sign_ins(client, auth, "t@example.org", count=5)
+    altered = chain_rows(app, 3)[1]
+    with app.app_context():
+        tamper(f"UPDATE audit_events SET client_address = '10.6.6.6' WHERE id = {altered}")
+    result = verify(app)
+    assert result.exit_code == 1 and f"broken at event #{altered}" in result.output
+
+
+def test_the_newest_row_of_one_chain_removed_is_noticed(app, client, auth, two_chains):
+    failed_sign_ins(client, auth, "u@example.org", count=5)
+    newest_of_chain_2 = chain_rows(app, 2)[-1]
+    assert newest_of_chain_2 != max(chain_rows(app, 3))  # not the trail's newest row
+    with app.app_context():
+        tamper(f"DELETE FROM audit_events WHERE id = {newest_of_chain_2}")
+    result = verify(app)
+    assert result.exit_code == 1 and "removed" in result.output
+
+
+def test_a_row_moved_to_another_chain_breaks_both(app, client, auth, two_chains):
+    failed_sign_ins(client, auth, "m@example.org", count=5)
+    moved = chain_rows(app, 2)[1]
+    with app.app_context():
+        tamper(f"UPDATE audit_events SET chain = 3 WHERE id = {moved}")
+    result = verify(app)
+    assert result.exit_code == 1 and "broken at event" in result.output
+
+
+def test_a_chain_is_chosen_per_worker_within_audit_chains(app, monkeypatch):
+    monkeypatch.setitem(app.config, "AUDIT_CHAINS", 4)
+    with app.app_context():
+        assert audit_services.chain_of_this_worker() == os.getpid() % 4 + 1
 
 
 def test_postgres_refuses_changes_to_the_trail(app, client, auth, postgres_url):
@@ -205,7 +270,7 @@ def test_postgres_refuses_changes_to_the_trail(app, client, auth, postgres_url):
             connection.execute(text("DELETE FROM audit_events"))
 
 
-def test_concurrent_appends_keep_one_chain(app, auth, postgres_url):
+def test_concurrent_appends_keep_every_chain(app, auth, postgres_url):
     auth.citizen(email="race@example.org")
     form = b"username=race%40example.org&password=wrong+password"
     # The server writes the chain under the key this app verifies it with.
@@ -292,3 +357,17 @@ def test_a_plain_request_id_of_up_to_64_characters_is_kept(client, auth):
     assert response.headers["X-Request-ID"] == sent
     [event] = events(client, admin, event="account.registered")
     assert event["request_id"] == sent
+
+
+def test_downgrading_0010_merges_the_chains_into_one_that_verifies(app, client, auth, two_chains):
+    failed_sign_ins(client, auth, "g@example.org", count=5)
+    with app.app_context():
+        downgrade(revision="0007")
+        assert chain_holds(keyed(app.config["AUDIT_KEY"]))  # one chain, in id order
+        newest = db.session.scalar(text("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"))
+        assert db.session.execute(text("SELECT id, last_hash FROM audit_head")).all() == [
+            (1, newest)
+        ]
+        db.session.remove()
+        upgrade()
+    assert "intact: 6 events in 1 chains" in verify(app).output

@@ -1,8 +1,13 @@
-"""Appending to the audit trail (inside the caller's transaction) and verifying its chain.
+"""Appending to the audit trail (inside the caller's transaction) and verifying its chains.
 
 Each row's hash is HMAC-SHA256, under AUDIT_KEY, of its content and its predecessor's hash. The
 key is never in the database, so whoever can write to it can change or remove rows but cannot
 compute hashes that `flask audit verify` accepts.
+
+The trail is AUDIT_CHAINS independent chains, each with its own head row: a worker appends to
+chain `pid mod AUDIT_CHAINS + 1`, so appends wait only on others of the same chain instead of
+on one global row. A row's chain is not part of its hash (rows written before there were chains
+keep theirs): moving a row to another chain breaks the links of both.
 """
 
 from __future__ import annotations
@@ -10,18 +15,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock
 from backend.extensions import db
 from backend.models.audit import AuditEvent, AuditHead
 
 GENESIS_HASH = "0" * 64
-HEAD_ID = 1
 
 
 EVENTS, HEAD = AuditEvent.__table__, AuditHead.__table__
@@ -36,16 +42,25 @@ HASHED = (
     "details",
     "prev_hash",
 )
-# Built once. The UPDATE that reads the head holds a row lock on PostgreSQL and the write lock
-# on SQLite until commit, so concurrent appends line up one behind the other: no fork.
+# Built once. The UPDATE that reads a chain's head holds a row lock on PostgreSQL (the write lock
+# on SQLite) until commit, so concurrent appends to one chain line up one behind the other.
 LOCK_HEAD = (
     update(HEAD)
-    .where(HEAD.c.id == HEAD_ID)
+    .where(HEAD.c.id == bindparam("chain"))
     .values(last_hash=HEAD.c.last_hash)
     .returning(HEAD.c.last_hash)
 )
+# A chain's head row is created by its first append (a racing first append does nothing).
+NEW_HEAD = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(HEAD)
+    .values(id=bindparam("chain"), last_hash=GENESIS_HASH)
+    .on_conflict_do_nothing()
+    for dialect in (postgresql, sqlite)
+}
 INSERT_EVENT = insert(EVENTS)
-MOVE_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(last_hash=bindparam("new_hash"))
+MOVE_HEAD = (
+    update(HEAD).where(HEAD.c.id == bindparam("chain")).values(last_hash=bindparam("new_hash"))
+)
 ASYNCHRONOUS_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
@@ -124,17 +139,21 @@ def _values(event, actor_id, subject_id, subject_type, details) -> dict:
     }
 
 
+def chain_of_this_worker() -> int:
+    """The chain this process appends to: one per gunicorn worker, spread by pid."""
+    return os.getpid() % current_app.config["AUDIT_CHAINS"] + 1
+
+
 def _append(connection: Connection, values: dict) -> None:
-    values["prev_hash"] = _head(connection.execute(LOCK_HEAD).first())
+    chain = values["chain"] = chain_of_this_worker()
+    head = connection.execute(LOCK_HEAD, {"chain": chain}).first()
+    if head is None:
+        connection.execute(NEW_HEAD[connection.dialect.name], {"chain": chain})
+        head = connection.execute(LOCK_HEAD, {"chain": chain}).first()
+    values["prev_hash"] = head[0]
     values["hash"] = _digest(values)
     connection.execute(INSERT_EVENT, values)
-    connection.execute(MOVE_HEAD, {"new_hash": values["hash"]})
-
-
-def _head(row) -> str:
-    if row is None:
-        raise RuntimeError("the audit_head row is missing: run `flask db upgrade`")
-    return row[0]
+    connection.execute(MOVE_HEAD, {"chain": chain, "new_hash": values["hash"]})
 
 
 def _rows() -> Iterator[AuditEvent]:
@@ -150,18 +169,25 @@ def _rows() -> Iterator[AuditEvent]:
         db.session.expunge_all()
 
 
-def head_hash() -> str | None:
-    """The newest event's hash, as the head row holds it."""
-    return db.session.scalar(select(AuditHead.last_hash).where(AuditHead.id == HEAD_ID))
+def heads() -> dict[int, str]:
+    """Each chain's newest hash, as its head row holds it (GENESIS_HASH for an empty one)."""
+    return dict(db.session.execute(select(AuditHead.id, AuditHead.last_hash)).all())
 
 
 def verify_chain() -> tuple[int, int | None]:
-    """(rows checked, id of the first row that breaks the chain or None when it holds)."""
-    expected_prev, checked = GENESIS_HASH, 0
+    """(rows checked, id of the first row that breaks its chain, -1 when a chain's newest rows
+    were removed, or None when every chain holds)."""
+    expected_prev: dict[int, str] = {}
+    checked = 0
     for row in _rows():
-        if row.prev_hash != expected_prev or not hmac.compare_digest(row.hash, content_hash(row)):
+        previous = expected_prev.get(row.chain, GENESIS_HASH)
+        if row.prev_hash != previous or not hmac.compare_digest(row.hash, content_hash(row)):
             return checked, row.id
-        expected_prev, checked = row.hash, checked + 1
-    if checked and head_hash() != expected_prev:
-        return checked, -1  # the newest rows were removed: the head remembers a later hash
+        expected_prev[row.chain] = row.hash
+        checked += 1
+    held = heads()
+    for chain in expected_prev.keys() | held.keys():
+        # A head ahead of its chain's last row (or missing): the newest rows were removed.
+        if held.get(chain) != expected_prev.get(chain, GENESIS_HASH):
+            return checked, -1
     return checked, None

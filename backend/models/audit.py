@@ -34,12 +34,15 @@ class AuditEvent(db.Model):
     client_address: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Which chain (and head row) the event was appended to; prev_hash links within it.
+    chain: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class AuditHead(db.Model):
-    """A single row holding the chain's newest hash; updating it serialises appends."""
+    """One row per chain (id = chain) holding its newest hash; updating it serialises the
+    chain's appends, and only those."""
 
     __tablename__ = "audit_head"
 

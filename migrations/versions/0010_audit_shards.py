@@ -1,7 +1,7 @@
 """audit shards: AUDIT_CHAINS chains, each with its own head row, instead of one hot head
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-01 22:20:00
 
 Upgrading adds `audit_events.chain` (existing rows: chain 1, whose head is the existing head row
@@ -24,7 +24,7 @@ from flask import current_app
 
 # revision identifiers, used by Alembic.
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -65,7 +65,9 @@ def stack():
     script = [sys.executable, str(ROOT / "scripts" / "stack.py")]
     _drop(url)
     try:
-        subprocess.run([*script, "up"], env=env, check=True, capture_output=True, timeout=90)
+        started = subprocess.run([*script, "up"], env=env, capture_output=True, timeout=90)
+        if started.returncode != 0:
+            pytest.fail(f"make stack failed:\n{started.stdout[-3000:]}\n{started.stderr[-3000:]}")
         yield {"base": f"127.0.0.1:{env['STACK_LB_PORT']}", "url": url, "dir": stack_dir}
     finally:
         subprocess.run([*script, "down"], env=env, check=True, capture_output=True, timeout=60)

@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.middleware import init_middleware
     from backend.observability import init_observability
     from backend.sessions.routes import blp as sessions_blp
+    from backend.staff.routes import blp as staff_blp
     from backend.throttling import init_throttling
     from backend.users.routes import blp as users_blp
     from backend.vaccination.catalogue_routes import blp as catalogue_blp
@@ -86,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
         certificates_blp,
         sessions_blp,
         appointments_blp,
+        staff_blp,
         audit_blp,
         legacy_blp,
         prototype,  # last: the routes above declare its URLs (their `@blp.alias`)

@@ -166,6 +166,10 @@ class Auth:
     def admin(self, **fields):
         return self.citizen(role_id=2, **fields)
 
+    def vaccinator(self, center_id: int, **fields):
+        """A vaccinator at `center_id` (no NID, like the staff accounts admins create)."""
+        return self.citizen(role_id=3, center_id=center_id, nid=None, **fields)
+
 
 @pytest.fixture
 def auth(app, client):

@@ -59,6 +59,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from backend.administrations.routes import blp as administrations_blp
     from backend.api import Api, prototype
     from backend.appointments.routes import blp as appointments_blp
     from backend.audit.routes import blp as audit_blp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         certificates_blp,
         sessions_blp,
         appointments_blp,
+        administrations_blp,
         staff_blp,
         audit_blp,
         legacy_blp,

@@ -168,7 +168,8 @@ class Auth:
 
     def vaccinator(self, center_id: int, **fields):
         """A vaccinator at `center_id` (no NID, like the staff accounts admins create)."""
-        return self.citizen(role_id=3, center_id=center_id, nid=None, **fields)
+        fields.setdefault("nid", None)
+        return self.citizen(role_id=3, center_id=center_id, **fields)
 
 
 @pytest.fixture

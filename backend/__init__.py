@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.observability import init_observability
     from backend.sessions.routes import blp as sessions_blp
     from backend.staff.routes import blp as staff_blp
+    from backend.stats.routes import blp as stats_blp
     from backend.throttling import init_throttling
     from backend.users.routes import blp as users_blp
     from backend.vaccination.catalogue_routes import blp as catalogue_blp
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
         appointments_blp,
         administrations_blp,
         staff_blp,
+        stats_blp,
         audit_blp,
         legacy_blp,
         prototype,  # last: the routes above declare its URLs (their `@blp.alias`)

@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from backend.administrations.routes import blp as administrations_blp
     from backend.api import Api, prototype
     from backend.appointments.routes import blp as appointments_blp
     from backend.audit.routes import blp as audit_blp
@@ -70,6 +71,8 @@ def register_blueprints(app: Flask) -> None:
     from backend.middleware import init_middleware
     from backend.observability import init_observability
     from backend.sessions.routes import blp as sessions_blp
+    from backend.staff.routes import blp as staff_blp
+    from backend.stats.routes import blp as stats_blp
     from backend.throttling import init_throttling
     from backend.users.routes import blp as users_blp
     from backend.vaccination.catalogue_routes import blp as catalogue_blp
@@ -89,6 +92,9 @@ def register_blueprints(app: Flask) -> None:
         corrections_blp,
         sessions_blp,
         appointments_blp,
+        administrations_blp,
+        staff_blp,
+        stats_blp,
         audit_blp,
         legacy_blp,
         prototype,  # last: the routes above declare its URLs (their `@blp.alias`)

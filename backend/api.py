@@ -20,6 +20,7 @@ from backend.auth.tokens import authenticate
 from backend.errors import error_body
 from backend.extensions import db
 from backend.models import Role
+from backend.models.user import PERSONAL_ROLES
 from backend.throttling import Throttle, throttled
 
 BEARER_SECURITY = [{"bearerAuth": []}, {"oauth2": []}]
@@ -147,15 +148,17 @@ class Blueprint(SmorestBlueprint):
             responses.setdefault(status, [name])
         return doc
 
-    def login_required(self, func=None, *, role: Role | None = None):
-        """Require a valid bearer token (and `role`, when given); document bearer auth + 401/403."""
+    def login_required(self, func=None, *, role: Role | tuple[Role, ...] | None = None):
+        """Require a valid bearer token (and `role`, or one of several, when given); document
+        bearer auth + 401/403."""
+        roles = (role,) if isinstance(role, Role) else role
 
         def decorator(func):
             @wraps(func)
             def wrapper(*args, **kwargs):
                 user = authenticate()
-                if role is not None and user["role_id"] != role:
-                    abort(403, message="This action needs the admin role.")
+                if roles is not None and user["role_id"] not in roles:
+                    abort(403, message=f"This action needs the {_names(roles)} role.")
                 return func(*args, **kwargs)
 
             wrapper = self.alt_response(401, response="UNAUTHORIZED")(wrapper)
@@ -173,6 +176,15 @@ class Blueprint(SmorestBlueprint):
     def admin_required(self, func):
         """Require a signed-in admin."""
         return self.login_required(func, role=Role.ADMIN)
+
+    def vaccinator_required(self, func):
+        """Require a signed-in vaccinator."""
+        return self.login_required(func, role=Role.VACCINATOR)
+
+    def personal_required(self, func):
+        """Require an account that may be vaccinated itself: a citizen's or an admin's (a
+        vaccinator's staff account is for giving doses only)."""
+        return self.login_required(func, role=PERSONAL_ROLES)
 
     def throttle(self, action: str, setting: str, *, per: str = "address", deduct_when=None):
         """Spend from the `action`'s budget, shared by every URL and body type of the action:
@@ -229,6 +241,10 @@ class Blueprint(SmorestBlueprint):
         view = self.doc(deprecated=deprecated, description=note)(func)
         endpoint = path.strip("/").replace("/", "_")
         blueprint.add_url_rule(path, endpoint, view, tags=[PROTOTYPE_TAG], methods=methods)
+
+
+def _names(roles: tuple[Role, ...]) -> str:
+    return " or ".join(role.name.lower() for role in roles)
 
 
 PROTOTYPE_TAG = "prototype"

@@ -1,12 +1,14 @@
-"""Flask CLI: users create-admin, prune, audit verify, certificates rotate-key, reminders send."""
+"""Flask CLI: users create-admin and create-vaccinator, prune, audit verify, certificates
+rotate-key, reminders send."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
 
 from backend import notify, reminders
 from backend.audit import services as audit
@@ -14,6 +16,7 @@ from backend.auth import services
 from backend.demo import demo_cli
 from backend.demo_sessions import seed_sessions  # noqa: F401  (adds `demo sessions` to demo_cli)
 from backend.extensions import db
+from backend.staff import services as staff
 from backend.vaccination import certificates
 from backend.validation import Email, NationalId, Password, PhoneNumber, Text
 
@@ -47,6 +50,34 @@ def create_admin(**options):
         db.session.rollback()
         raise click.ClickException("an account with this email or national ID exists") from None
     click.echo(f"created admin {user.id} <{user.email}>")
+
+
+class VaccinatorSchema(Schema):
+    name = Text(required=True, max_length=120)
+    email = Email(required=True)
+    password = Password(required=True)
+    center_id = fields.Integer(required=True, strict=True)
+
+
+@users_cli.command("create-vaccinator")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--center-id", "center_id", required=True, type=int, help="The center they work at")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_vaccinator(**options):
+    """Create a vaccinator account attached to one center."""
+    try:
+        fields = VaccinatorSchema().load(options)
+    except ValidationError as error:
+        raise click.ClickException(f"invalid input: {error.messages}") from None
+    try:
+        user = staff.create_vaccinator(**fields, actor=None)
+    except IntegrityError:
+        db.session.rollback()
+        raise click.ClickException("an account with this email exists") from None
+    except HTTPException as error:  # the service's 422 for an unknown or closed center
+        raise click.ClickException(error.data.get("message", str(error))) from None
+    click.echo(f"created vaccinator {user.id} <{user.email}> at center {user.center_id}")
 
 
 @click.command("prune")

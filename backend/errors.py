@@ -66,6 +66,18 @@ class SessionFull(Conflict):
     reason = "full"
 
 
+class AppointmentLocked(Conflict):
+    """Too many wrong codes were given for the appointment: only an officer records its dose."""
+
+    reason = "locked"
+
+
+class AlreadyGiven(Conflict):
+    """The dose was already recorded (or the appointment is no longer live)."""
+
+    reason = "not_live"
+
+
 def handle_conflict(error: Conflict):
     db.session.rollback()
     abort(409, message=error.message, reason=error.reason)

@@ -167,6 +167,11 @@ class Auth:
     def admin(self, **fields):
         return self.citizen(role_id=2, **fields)
 
+    def vaccinator(self, center_id: int, **fields):
+        """A vaccinator at `center_id` (no NID, like the staff accounts admins create)."""
+        fields.setdefault("nid", None)
+        return self.citizen(role_id=3, center_id=center_id, **fields)
+
 
 @pytest.fixture
 def auth(app, client):

@@ -9,7 +9,7 @@ from flask import current_app
 from flask_smorest import abort
 
 from backend.extensions import db
-from backend.models import Member, SessionStatus, User, VaccinationSession
+from backend.models import Member, SessionStatus, User, VaccinationSession, Vaccine
 from backend.sessions.calendar import age_on, booking_closes_at, local_now, local_today
 from backend.vaccination.services import approved_doses, invalid
 
@@ -65,17 +65,24 @@ def check_age(person: Person, session: VaccinationSession) -> None:
 
 
 def next_dose(person: Person, session: VaccinationSession) -> int:
-    """The dose number the person would receive at the session; 422/409 if they may not.
+    """The dose number the person would receive at the session; 422/409 if they may not."""
+    return next_dose_on(person, session.vaccine, session.date)
+
+
+def next_dose_on(person: Person, vaccine: Vaccine, day: date, field: str = "session_id") -> int:
+    """The dose number of `vaccine` the person may receive on `day`; 422 (naming `field`) or
+    409 if they may not.
 
     After the primary series, one booster of the same vaccine once booster_interval_days have
-    passed; intervals are counted to the session's day.
+    passed; intervals are counted to `day`.
     """
-    vaccine, doses = session.vaccine, approved_doses(person.user_id, person.member_id)
+    doses = approved_doses(person.user_id, person.member_id)
     if not doses:
         return 1
     last = doses[-1]
     if last.vaccine_id != vaccine.id:
-        invalid("session_id", f"Earlier doses were {last.vaccine.name}; book a session of it.")
+        action = "book a session of it" if field == "session_id" else "give it again"
+        invalid(field, f"Earlier doses were {last.vaccine.name}; {action}.")
     if len(doses) < vaccine.doses_required:
         interval = vaccine.dose_interval_days
     elif len(doses) == vaccine.doses_required and vaccine.booster_interval_days is not None:
@@ -83,9 +90,9 @@ def next_dose(person: Person, session: VaccinationSession) -> int:
     else:
         abort(409, message=f"{person.name} has every dose of {vaccine.name} there is to book.")
     earliest = last.vaccination_date + timedelta(days=interval)
-    if session.date < earliest:
+    if day < earliest:
         kind = "booster" if len(doses) >= vaccine.doses_required else "next dose"
-        invalid("session_id", f"The {kind} can be given from {earliest.isoformat()} on.")
+        invalid(field, f"The {kind} can be given from {earliest.isoformat()} on.")
     return len(doses) + 1
 
 

@@ -18,10 +18,9 @@ ID = "/appointments/<id:appointment_id>"
 
 
 @blp.route("/appointments", methods=["POST"])
-@blp.login_required
+@blp.personal_required
 @blp.arguments(BookingSchema)
 @blp.response(201, AppointmentSchema)
-@blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(409, response="CONFLICT")
 def book(fields):
     """Book a place in a session for oneself or a family member (`member_id`)"""

@@ -16,22 +16,51 @@ from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.policy import personal_problem
 from backend.extensions import db
 from backend.models import CodePurpose, Member, OneTimeCode, RevokedToken, Role, User
+from backend.models.user import WALK_IN_PASSWORD
 from backend.validation import normalise_email
 
 CODE_SENT = "If an account exists for this email, a code has been sent to it."
 
 
-def create_account(*, password: str, role: Role, **fields) -> User:
-    """Create an account; duplicates are settled by the unique constraints (409)."""
+def create_account(
+    *,
+    password: str,
+    role: Role,
+    event: str = "account.registered",
+    actor_id: int | None = None,
+    details: dict | None = None,
+    **fields,
+) -> User:
+    """Create an account (`actor_id`: who did, if not its owner); duplicates are settled by the
+    unique constraints (409)."""
     if fields.get("nid") and nid_of_member(fields["nid"]):
         message = "Someone in the registry already has this national ID."
         abort(409, message=message, errors={"json": {"nid": [message]}})
-    user = User(password_hash=hash_password(password), role_id=role, **fields)
-    db.session.add(user)
+    user = walk_in_with(fields.get("nid")) if role == Role.CITIZEN else None
+    if user is not None:  # the person record of a walk-in: the account takes it over
+        fields["date_of_birth"] = fields.get("date_of_birth") or user.date_of_birth
+        details = {**(details or {}), "walk_in": True}
+    else:
+        user = User()
+        db.session.add(user)
+    for field, value in {
+        **fields,
+        "password_hash": hash_password(password),
+        "role_id": role,
+    }.items():
+        setattr(user, field, value)
     db.session.flush()  # a duplicate email or NID fails here, before anything is recorded
-    record("account.registered", actor_id=user.id, subject_id=user.id)
+    record(event, actor_id=actor_id or user.id, subject_id=user.id, details=details)
     db.session.commit()
     return user
+
+
+def walk_in_with(nid: str | None) -> User | None:
+    """The person record a vaccinator filed for a walk-in with this NID, if any."""
+    if not nid:
+        return None
+    query = select(User).where(User.nid == nid, User.password_hash == WALK_IN_PASSWORD)
+    return db.session.scalars(query.with_for_update()).first()
 
 
 def nid_of_member(nid: str) -> bool:

@@ -24,6 +24,7 @@ from backend.legacy.schemas import (
     PrototypeVaccinationSchema,
 )
 from backend.models import Role
+from backend.models.user import PERSONAL_ROLES
 from backend.vaccination import pdf
 from backend.vaccination import services as vaccinations
 
@@ -44,8 +45,9 @@ class PrototypeBlueprint(Blueprint):
 
         return decorator
 
-    def body_token_required(self, func=None, *, role: Role | None = None):
+    def body_token_required(self, func=None, *, role: Role | tuple[Role, ...] | None = None):
         """Require a valid access token as `token` in the JSON body (and `role`); 401/403."""
+        roles = (role,) if isinstance(role, Role) else role
 
         def decorator(func):
             @wraps(func)
@@ -59,7 +61,7 @@ class PrototypeBlueprint(Blueprint):
                 if not isinstance(token, str):
                     unauthorized("The token is invalid.", token_presented=True)
                 user = authenticate(token)
-                if role is not None and user["role_id"] != role:
+                if roles is not None and user["role_id"] not in roles:
                     abort(403, message="This action needs the admin role.")
                 return func(*args, **kwargs)
 
@@ -85,7 +87,7 @@ def profile():
 
 
 @blp.deprecated_route(f"{VACCINE}/create", methods=["POST"])
-@blp.body_token_required
+@blp.body_token_required(role=PERSONAL_ROLES)
 @blp.arguments(PrototypeTokenSchema)
 @blp.response(201, PrototypeSuccessSchema)
 @blp.alt_response(403, response="FORBIDDEN")

@@ -12,7 +12,7 @@ ID = "/<id:member_id>"
 
 
 @blp.route("", methods=["POST"])
-@blp.login_required
+@blp.personal_required
 @blp.arguments(MemberCreateSchema)
 @blp.response(201, MemberSchema)
 @blp.alt_response(409, response="CONFLICT")

@@ -25,6 +25,7 @@ class Appointment(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('booked', 'cancelled')", name="status"),
         CheckConstraint("reschedules >= 0", name="reschedules"),
+        CheckConstraint("failed_codes >= 0", name="failed_codes"),
         # An officer's list of a session's appointments, in booking order.
         Index("ix_appointments_session_id_id", "session_id", "id"),
     )
@@ -39,6 +40,8 @@ class Appointment(db.Model):
     )
     # Four digits, from secrets, shown to the person and asked for at the center.
     code: Mapped[str] = mapped_column(String(4))
+    # Wrong codes given at the center; at MAX_FAILED_CODES only an officer can record the dose.
+    failed_codes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(16), default=AppointmentStatus.BOOKED)
     reschedules: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.utcnow())

@@ -1,11 +1,12 @@
-"""Accounts: citizens who register for vaccination and the admins (health officers) who review."""
+"""Accounts: citizens who register for vaccination, the admins (health officers) who review,
+and vaccinators who give doses at one center."""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend import clock
@@ -18,11 +19,23 @@ class Role(enum.IntEnum):
 
     CITIZEN = 1
     ADMIN = 2
+    VACCINATOR = 3
+
+
+# The roles that may register themselves (or their members) for vaccination.
+PERSONAL_ROLES = (Role.CITIZEN, Role.ADMIN)
+# The password hash of a person record a vaccinator created for a walk-in: no sign-in is possible
+# until an account registering the same NID takes the record over.
+WALK_IN_PASSWORD = "!walk-in"
 
 
 class User(db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role_id IN (1, 2)", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role_id IN (1, 2, 3)", name="role"),
+        # A vaccinator works at exactly one center; nobody else is attached to one.
+        CheckConstraint("(role_id = 3) = (center_id IS NOT NULL)", name="center_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -36,6 +49,10 @@ class User(db.Model):
     phone_number: Mapped[str | None] = mapped_column(String(16))
     # Optional at sign-up, needed to book: eligibility is by age on the session's day.
     date_of_birth: Mapped[date | None] = mapped_column(Date)
+    # The center a vaccinator works at (role 3 only).
+    center_id: Mapped[int | None] = mapped_column(
+        ForeignKey("centers.id", ondelete="RESTRICT"), index=True
+    )
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     # Revocation without a query of its own: tokens carry the version they were issued under;
     # a reset, password change or deletion bumps it. A password change keeps the one session
@@ -52,6 +69,10 @@ class User(db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role_id == Role.ADMIN
+
+    @property
+    def is_walk_in(self) -> bool:
+        return self.password_hash == WALK_IN_PASSWORD
 
     def __repr__(self) -> str:
         return f"<User {self.id} role={self.role_id}>"

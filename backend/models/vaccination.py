@@ -33,6 +33,7 @@ class Status(enum.StrEnum):
 # One open registration per person: the account holder (member_id NULL) or a member.
 HOLDER_PENDING = text("status = 'pending' AND member_id IS NULL")
 MEMBER_PENDING = text("status = 'pending'")
+GIVEN = text("status = 'approved'")
 
 
 class Vaccination(db.Model):
@@ -64,6 +65,17 @@ class Vaccination(db.Model):
         Index("ix_vaccinations_status_created_at_id", "status", "created_at", "id"),
         Index("ix_vaccinations_center_id_created_at_id", "center_id", "created_at", "id"),
         Index("ix_vaccinations_user_id_created_at", "user_id", "created_at"),
+        # Statistics: approved doses by day, then center, vaccine or dose number; the index
+        # covers every grouping but the city's (a join to the few centers).
+        Index(
+            "ix_vaccinations_given_date_center_vaccine_dose",
+            "vaccination_date",
+            "center_id",
+            "vaccine_id",
+            "dose_number",
+            sqlite_where=GIVEN,
+            postgresql_where=GIVEN,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -82,6 +94,12 @@ class Vaccination(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    # Set when a vaccinator gave the dose (an officer's back-office approval leaves them empty).
+    batch: Mapped[str | None] = mapped_column(String(64))
+    administered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    administered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=lambda: clock.utcnow(), index=True
     )

@@ -51,7 +51,7 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
 
 def dose_row(dose: Vaccination) -> tuple[str, ...]:
     """One line of the dose table: number, date, vaccine, batch (when recorded), center."""
-    batch = getattr(dose, "batch_number", None) or NO_BATCH
+    batch = dose.batch or NO_BATCH
     center = f"{dose.center.name}, {dose.center.city}"
     return (
         str(dose.dose_number),

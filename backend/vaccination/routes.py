@@ -25,10 +25,9 @@ CERTIFICATE_FORMATS = "A one-page PDF by default; JSON with `Accept: application
 
 
 @blp.route("", methods=["POST"])
-@blp.login_required
+@blp.personal_required
 @blp.arguments(VaccinationCreateSchema)
 @blp.response(201, VaccinationSchema)
-@blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(409, response="CONFLICT")
 def register(fields):
     """Register the signed-in account for its next dose"""

@@ -210,15 +210,23 @@ def approve(admin: User, vaccination_id: int, vaccination_date: date | None) -> 
         doses = approved_doses(vaccination.user_id, vaccination.member_id)
         if doses and given < (earliest := earliest_next_dose(doses[-1])):
             invalid("vaccination_date", f"This dose cannot be given before {earliest.isoformat()}.")
-    review = {"vaccination_date": given, "reviewed_by_id": admin.id, "reviewed_at": clock.utcnow()}
-    refusal = "Only a pending registration can be approved"
-    if _move(vaccination, Status.PENDING, Status.APPROVED, refusal, **review):
-        certificate = issue_certificate(vaccination)
-        db.session.add(certificate)
-        _record("vaccination.approved", admin, vaccination)
-        _record("certificate.issued", admin, vaccination, certificate_id=certificate.id)
-        db.session.commit()
+    give(vaccination, admin, given, "vaccination.approved")
     return vaccination
+
+
+def give(vaccination: Vaccination, actor: User, given: date, event: str, **dose) -> bool:
+    """Record a pending dose as given on `given` (with `dose`: batch, vaccinator, time), issue
+    its one certificate, audit `event`, commit; False when it already was (a no-op)."""
+    review = {"vaccination_date": given, "reviewed_by_id": actor.id, "reviewed_at": clock.utcnow()}
+    refusal = "Only a pending registration can be approved"
+    if not _move(vaccination, Status.PENDING, Status.APPROVED, refusal, **review, **dose):
+        return False
+    certificate = issue_certificate(vaccination)
+    db.session.add(certificate)
+    _record(event, actor, vaccination)
+    _record("certificate.issued", actor, vaccination, certificate_id=certificate.id)
+    db.session.commit()
+    return True
 
 
 def reject(admin: User, vaccination_id: int, reason: str) -> Vaccination:

@@ -1,0 +1,1 @@
+"""Administrations: vaccinators record the doses they give, for appointments and walk-ins."""

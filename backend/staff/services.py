@@ -1,0 +1,56 @@
+"""Creating, listing and closing vaccinator accounts."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_smorest import abort
+from sqlalchemy import select
+
+from backend.api import page_of
+from backend.auth import services as auth_services
+from backend.extensions import db
+from backend.models import Center, Role, User
+from backend.vaccination.services import invalid
+
+
+def create_vaccinator(
+    *, name: str, email: str, center_id: int, password: str | None, actor: User | None
+) -> User:
+    """A vaccinator at an active center. Without a password nobody can sign in as them until
+    they set one with the password reset flow (codes go to `email`)."""
+    center = db.session.get(Center, center_id)
+    if center is None or not center.active:
+        invalid("center_id", "No such active vaccination center.")
+    return auth_services.create_account(
+        name=name,
+        email=email,
+        password=password or secrets.token_urlsafe(32),  # unknown to anyone: reset to use it
+        role=Role.VACCINATOR,
+        center_id=center.id,
+        verified=True,
+        event="staff.created",
+        actor_id=actor.id if actor else None,
+        details={"center_id": center.id},
+    )
+
+
+def vaccinators(center_id: int | None, page: int, page_size: int) -> tuple[list[User], int]:
+    """One page of open vaccinator accounts (of one center, if given), oldest first."""
+    query = select(User).where(User.role_id == Role.VACCINATOR, User.deleted_at.is_(None))
+    if center_id is not None:
+        query = query.where(User.center_id == center_id)
+    return page_of(query.order_by(User.id), page, page_size)
+
+
+def open_vaccinator(user_id: int) -> User:
+    """The open vaccinator account with this id, or 404."""
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None or user.role_id != Role.VACCINATOR:
+        abort(404, message="No such staff account.")
+    return user
+
+
+def close_vaccinator(user_id: int, *, actor: User) -> None:
+    """Close a vaccinator's account: no more sign-in, every token dies; doses given stay."""
+    auth_services.close_account(open_vaccinator(user_id), actor=actor)

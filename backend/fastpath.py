@@ -19,6 +19,8 @@ from sqlalchemy import Engine, Executable, Row, create_engine
 
 from backend.extensions import db
 
+LOOKUP_APPLICATION_NAME = "vaccination-lookups"
+
 
 def first_row(statement: Executable, params: dict) -> Row | None:
     """The first row of `statement` for `params`, or None, outside any transaction."""
@@ -39,6 +41,11 @@ def autocommit_engine() -> Engine:
             options["isolation_level"] = "AUTOCOMMIT"
             # One statement at a time per request: a small pool, counted beside the app's pool.
             options["pool_size"], options["max_overflow"] = 2, 2
+            # Named, so an operator (and the tests) can tell these connections apart in
+            # pg_stat_activity; PgBouncer passes application_name through in any pool mode.
+            connect_args = dict(options.get("connect_args") or {})
+            connect_args["application_name"] = LOOKUP_APPLICATION_NAME
+            options["connect_args"] = connect_args
             engine = create_engine(engine.url, **options)
         current_app.extensions["autocommit_engine"] = engine
     return engine

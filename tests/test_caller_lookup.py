@@ -4,15 +4,14 @@ from sqlalchemy import text
 
 from backend.extensions import db
 
+# The lookups' pool names its connections (backend/fastpath.py).
 DROP_LOOKUP_CONNECTIONS = text(
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    " AND query LIKE '%LEFT OUTER JOIN revoked_tokens%'"
+    " WHERE datname = current_database() AND application_name = 'vaccination-lookups'"
 )
 LOOKUPS_IN_A_TRANSACTION = text(
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-    " AND pid <> pg_backend_pid() AND query LIKE '%LEFT OUTER JOIN revoked_tokens%'"
-    " AND state <> 'idle'"
+    " AND application_name = 'vaccination-lookups' AND state <> 'idle'"
 )
 
 

@@ -1,4 +1,4 @@
-"""Flask CLI: users create-admin, prune, audit verify, certificates rotate-key, reminders send."""
+"""Flask CLI: users create-admin / reset-mfa, prune, audit verify, certificates, reminders."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend import notify, reminders
 from backend.audit import services as audit
-from backend.auth import services
+from backend.auth import mfa, services
 from backend.demo import demo_cli
 from backend.demo_sessions import seed_sessions  # noqa: F401  (adds `demo sessions` to demo_cli)
 from backend.extensions import db
@@ -47,6 +47,16 @@ def create_admin(**options):
         db.session.rollback()
         raise click.ClickException("an account with this email or national ID exists") from None
     click.echo(f"created admin {user.id} <{user.email}>")
+
+
+@users_cli.command("reset-mfa")
+@click.option("--email", required=True)
+def reset_mfa(email: str):
+    """Turn two-factor sign-in off for a locked-out officer (audited); they enrol again."""
+    user = mfa.reset(email)
+    if user is None:
+        raise click.ClickException(f"no open account with email {email}")
+    click.echo(f"two-factor sign-in reset for user {user.id} <{user.email}>")
 
 
 @click.command("prune")

@@ -66,6 +66,15 @@ class SessionFull(Conflict):
     reason = "full"
 
 
+class InvalidCode(Exception):
+    """A one-time or second-factor code that is wrong or already used (400)."""
+
+
+def handle_invalid_code(error: InvalidCode):
+    db.session.rollback()
+    abort(400, message=str(error))
+
+
 def handle_conflict(error: Conflict):
     db.session.rollback()
     abort(409, message=error.message, reason=error.reason)
@@ -138,6 +147,7 @@ def handle_database_unavailable(error: DBAPIError):
 
 def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(Conflict, _wrap(handle_conflict))
+    app.register_error_handler(InvalidCode, _wrap(handle_invalid_code))
     app.register_error_handler(IntegrityError, _wrap(handle_integrity_error))
     app.register_error_handler(DBAPIError, _wrap(handle_database_unavailable))
 

@@ -252,7 +252,7 @@ def refuse_unenrolled_staff(caller: dict) -> None:
     Reads the caller's row already loaded: for citizens, one comparison."""
     if caller["role_id"] != Role.CITIZEN and not caller["mfa_enabled"]:
         if current_app.config["REQUIRE_STAFF_MFA"]:
-            abort(403, message=STAFF_MFA_MESSAGE, reason="mfa_enrolment_required")
+            abort(403, message=STAFF_MFA_MESSAGE)
 
 
 PROTOTYPE_TAG = "prototype"

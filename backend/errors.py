@@ -75,9 +75,15 @@ def handle_invalid_code(error: InvalidCode):
     abort(400, message=str(error))
 
 
+class StateConflict(Conflict):
+    """A clash with the current state whose message says it all (no `reason`)."""
+
+    reason = None
+
+
 def handle_conflict(error: Conflict):
     db.session.rollback()
-    abort(409, message=error.message, reason=error.reason)
+    abort(409, message=error.message, **({"reason": error.reason} if error.reason else {}))
 
 
 def error_body(error: HTTPException) -> tuple[dict, int, dict]:

@@ -12,7 +12,8 @@ from backend import clock
 from backend.audit.services import record
 from backend.auth import totp
 from backend.auth.services import find_account, require_password
-from backend.errors import Conflict, InvalidCode
+from backend.errors import InvalidCode
+from backend.errors import StateConflict as Conflict
 from backend.extensions import db
 from backend.models import MfaChallenge, RecoveryCode, User
 

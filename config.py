@@ -271,6 +271,12 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         # Independent chains the trail is appended to (one per worker, by pid), so appends do
         # not all wait on one head row; `flask audit verify` checks every one.
         "AUDIT_CHAINS": _audit_chains(environ),
+        # Two-factor sign-in: the TOTP secrets are encrypted under a key derived from this
+        # (default: SECRET_KEY); staff (every role but citizen) must enrol before anything else.
+        "MFA_ENCRYPTION_KEY": environ.get("MFA_ENCRYPTION_KEY") or secret_key,
+        "REQUIRE_STAFF_MFA": _flag(
+            environ.get("REQUIRE_STAFF_MFA"), default=app_env == "production"
+        ),
         # When true, only accounts marked verified may register for vaccination.
         "REQUIRE_VERIFIED": _flag(environ.get("REQUIRE_VERIFIED")),
         # Appointments: family members per account; booking closes at BOOKING_CUTOFF on the day
@@ -355,6 +361,11 @@ def check_production(config: Mapping) -> None:
         raise ConfigurationError("AUDIT_KEY is not set")
     if len(audit_key) < MIN_SECRET_LENGTH:
         raise ConfigurationError(f"AUDIT_KEY is shorter than {MIN_SECRET_LENGTH} characters")
+    mfa_key = config.get("MFA_ENCRYPTION_KEY")
+    if mfa_key and len(mfa_key) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(
+            f"MFA_ENCRYPTION_KEY is shorter than {MIN_SECRET_LENGTH} characters"
+        )
     # Without it /metrics is public: routes, traffic and registration counts to anyone.
     metrics_token = config.get("METRICS_TOKEN")
     if not metrics_token:

@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.api import Api, prototype
     from backend.appointments.routes import blp as appointments_blp
     from backend.audit.routes import blp as audit_blp
+    from backend.auth.mfa_routes import blp as mfa_blp
     from backend.auth.routes import blp as auth_blp
     from backend.health import blp as health_blp
     from backend.legacy.routes import blp as legacy_blp
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
         health_blp,
         auth_blp,
         users_blp,
+        mfa_blp,
         members_blp,
         catalogue_blp,
         vaccinations_blp,

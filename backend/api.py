@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from functools import wraps
 
 import marshmallow as ma
+from flask import current_app
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
@@ -148,21 +149,33 @@ class Blueprint(SmorestBlueprint):
             responses.setdefault(status, [name])
         return doc
 
-    def login_required(self, func=None, *, role: Role | tuple[Role, ...] | None = None):
+    def login_required(
+        self,
+        func=None,
+        *,
+        role: Role | tuple[Role, ...] | None = None,
+        before_enrolment: bool = False,
+    ):
         """Require a valid bearer token (and `role`, or one of several, when given); document
-        bearer auth + 401/403."""
+        bearer auth + 401/403.
+
+        Staff who have not enrolled in two-factor sign-in are refused (while REQUIRE_STAFF_MFA
+        is on) unless `before_enrolment`: the routes they need to enrol, see who they are and
+        sign out."""
         roles = (role,) if isinstance(role, Role) else role
 
         def decorator(func):
             @wraps(func)
             def wrapper(*args, **kwargs):
                 user = authenticate()
+                if not before_enrolment:
+                    refuse_unenrolled_staff(user)
                 if roles is not None and user["role_id"] not in roles:
                     abort(403, message=f"This action needs the {_names(roles)} role.")
                 return func(*args, **kwargs)
 
             wrapper = self.alt_response(401, response="UNAUTHORIZED")(wrapper)
-            if role is not None:
+            if role is not None or not before_enrolment:
                 wrapper = self.alt_response(403, response="FORBIDDEN")(wrapper)
             return self.doc(security=BEARER_SECURITY)(wrapper)
 
@@ -245,6 +258,21 @@ class Blueprint(SmorestBlueprint):
 
 def _names(roles: tuple[Role, ...]) -> str:
     return " or ".join(role.name.lower() for role in roles)
+
+
+STAFF_MFA_MESSAGE = (
+    "Staff accounts must turn on two-factor sign-in first: POST /users/me/mfa/totp, then"
+    " POST /users/me/mfa/totp/confirm."
+)
+
+
+def refuse_unenrolled_staff(caller: dict) -> None:
+    """403 for a staff caller (any role but citizen) without two-factor, if REQUIRE_STAFF_MFA.
+
+    Reads the caller's row already loaded: for citizens, one comparison."""
+    if caller["role_id"] != Role.CITIZEN and not caller["mfa_enabled"]:
+        if current_app.config["REQUIRE_STAFF_MFA"]:
+            abort(403, message=STAFF_MFA_MESSAGE)
 
 
 PROTOTYPE_TAG = "prototype"

@@ -1,5 +1,5 @@
-"""Flask CLI: users create-admin and create-vaccinator, prune, audit verify, certificates
-rotate-key, reminders send."""
+"""Flask CLI: users create-admin, create-vaccinator and reset-mfa, prune, audit verify,
+certificates rotate-key, reminders send."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from backend import notify, reminders
 from backend.audit import services as audit
-from backend.auth import services
+from backend.auth import mfa, services
 from backend.demo import demo_cli
 from backend.demo_sessions import seed_sessions  # noqa: F401  (adds `demo sessions` to demo_cli)
 from backend.extensions import db
@@ -78,6 +78,16 @@ def create_vaccinator(**options):
     except HTTPException as error:  # the service's 422 for an unknown or closed center
         raise click.ClickException(error.data.get("message", str(error))) from None
     click.echo(f"created vaccinator {user.id} <{user.email}> at center {user.center_id}")
+
+
+@users_cli.command("reset-mfa")
+@click.option("--email", required=True)
+def reset_mfa(email: str):
+    """Turn two-factor sign-in off for a locked-out officer (audited); they enrol again."""
+    user = mfa.reset(email)
+    if user is None:
+        raise click.ClickException(f"no open account with email {email}")
+    click.echo(f"two-factor sign-in reset for user {user.id} <{user.email}>")
 
 
 @click.command("prune")

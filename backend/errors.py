@@ -78,9 +78,24 @@ class AlreadyGiven(Conflict):
     reason = "not_live"
 
 
+class InvalidCode(Exception):
+    """A one-time or second-factor code that is wrong or already used (400)."""
+
+
+def handle_invalid_code(error: InvalidCode):
+    db.session.rollback()
+    abort(400, message=str(error))
+
+
+class StateConflict(Conflict):
+    """A clash with the current state whose message says it all (no `reason`)."""
+
+    reason = None
+
+
 def handle_conflict(error: Conflict):
     db.session.rollback()
-    abort(409, message=error.message, reason=error.reason)
+    abort(409, message=error.message, **({"reason": error.reason} if error.reason else {}))
 
 
 def error_body(error: HTTPException) -> tuple[dict, int, dict]:
@@ -150,6 +165,7 @@ def handle_database_unavailable(error: DBAPIError):
 
 def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(Conflict, _wrap(handle_conflict))
+    app.register_error_handler(InvalidCode, _wrap(handle_invalid_code))
     app.register_error_handler(IntegrityError, _wrap(handle_integrity_error))
     app.register_error_handler(DBAPIError, _wrap(handle_database_unavailable))
 

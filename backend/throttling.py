@@ -50,15 +50,17 @@ def failed(response: Response) -> bool:
 @dataclass(frozen=True)
 class Throttle:
     """One limit on an action: `setting` names the config value ("10/minute"); `per` is
-    "address" (the client's) or the body field counted ("username", "email"); with
-    `deduct_when`, only responses it accepts count."""
+    "address" (the client's), the body field counted ("username", "email"), or a function
+    that gives the key; with `deduct_when`, only responses it accepts count."""
 
     action: str
     setting: str
-    per: str = "address"
+    per: str | Callable[[], str] = "address"
     deduct_when: Callable[[Response], bool] | None = None
 
     def key(self) -> str:
+        if callable(self.per):
+            return self.per()
         return client_address() if self.per == "address" else submitted(self.per)
 
 
@@ -99,7 +101,8 @@ class Throttling:
             """Nothing: calling it makes the Limiter check the limit it is decorated with."""
 
         # The Limiter files a decorated function's limits under its qualified name: one each.
-        check.__qualname__ = f"{throttle.action}[{throttle.setting}, per {throttle.per}]"
+        per = getattr(throttle.per, "__name__", throttle.per)
+        check.__qualname__ = f"{throttle.action}[{throttle.setting}, per {per}]"
         limit = self.limiter.shared_limit(
             partial(_setting, throttle.setting),
             scope=throttle.action,

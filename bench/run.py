@@ -246,6 +246,9 @@ def production_env() -> dict:
         "CERT_SIGNING_KEY": generate_signing_key(),
         "AUDIT_KEY": secrets.token_urlsafe(48),
         "METRICS_TOKEN": secrets.token_urlsafe(24),
+        # The bench signs in an officer made by `users create-admin`, who has no authenticator:
+        # the staff two-factor gate (on by default in production) would refuse its calls.
+        "REQUIRE_STAFF_MFA": "false",
         "FLASK_APP": "wsgi:app",
         "PYTHONPATH": str(ROOT),
     }

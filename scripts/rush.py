@@ -29,6 +29,7 @@ from locust.env import Environment  # before requests: it monkey-patches the lib
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import pyotp  # noqa: E402
 import requests  # noqa: E402
 import rush_faults  # noqa: E402
 import rush_journey  # noqa: E402
@@ -68,7 +69,19 @@ def officer(run: int) -> dict:
           "--password", password)  # fmt: skip
     answer = requests.post(f"{BASE}/auth/token", data={"username": email, "password": password})
     answer.raise_for_status()
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    bearer = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    # Production keeps REQUIRE_STAFF_MFA on: the officer enrols in two-factor sign-in first,
+    # as a real one would with an authenticator app (pyotp computes the code here).
+    enrolment = requests.post(
+        f"{BASE}/users/me/mfa/totp", headers=bearer, json={"current_password": password}
+    )
+    enrolment.raise_for_status()
+    code = pyotp.TOTP(enrolment.json()["secret"]).now()
+    confirmed = requests.post(
+        f"{BASE}/users/me/mfa/totp/confirm", headers=bearer, json={"code": code}
+    )
+    confirmed.raise_for_status()
+    return bearer
 
 
 def prepare(tally: Tally) -> rush_journey.Rush:

@@ -34,7 +34,7 @@ def pending_registration_and_officers(app) -> tuple[int, list[dict]]:
         )
         db.session.add(vaccination)
         db.session.commit()
-        officers = [make_user(role_id=2) for _ in range(2)]
+        officers = [make_user(role_id=2, mfa_enabled=True) for _ in range(2)]  # staff gate
         # Signed with this app's SECRET_KEY, which the server below is given.
         tokens = [issue_access_token(officer.id, officer.token_version)[0] for officer in officers]
         return vaccination.id, [{"Authorization": f"Bearer {token}"} for token in tokens]

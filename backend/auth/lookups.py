@@ -12,10 +12,12 @@ from backend.models import RevokedToken, User
 from backend.validation import normalise_email
 
 USERS, REVOKED = User.__table__, RevokedToken.__table__
-# Everything a view reads from the caller; the password hash is loaded only where it is checked.
-CALLER_COLUMNS = [column for column in USERS.c if column.key not in {"password_hash", "deleted_at"}]
+# Everything a view reads from the caller (with `mfa_enabled`, for the staff gate); the password
+# hash and the TOTP secret and step are loaded only where they are checked.
+NOT_READ = {"password_hash", "deleted_at", "mfa_secret", "mfa_last_step"}
+CALLER_COLUMNS = [column for column in USERS.c if column.key not in NOT_READ]
 CALLER_KEYS = [*(column.key for column in CALLER_COLUMNS), "revoked_jti"]
-ACCOUNT_KEYS = ["id", "password_hash", "token_version"]
+ACCOUNT_KEYS = ["id", "password_hash", "token_version", "mfa_enabled"]
 
 # The account (open, by primary key) and, outer-joined, a revocation of this jti.
 CALLER = (
@@ -36,6 +38,6 @@ def look_up_caller(user_id: int, jti: str) -> dict | None:
 
 
 def look_up_account(email: str) -> dict | None:
-    """`id`, `password_hash` and `token_version` of the open account with `email`, or None."""
+    """`id`, `password_hash`, `token_version` and `mfa_enabled` of the open account, or None."""
     values = fastpath.first_row(ACCOUNT, {"email": normalise_email(email)})
     return None if values is None else dict(zip(ACCOUNT_KEYS, values, strict=True))

@@ -6,11 +6,13 @@ from flask import Response, g, jsonify, request
 from marshmallow import ValidationError
 
 from backend.api import Blueprint
-from backend.auth import services
+from backend.auth import mfa, services
 from backend.auth.schemas import (
+    MFA_OTP_GRANT,
     ConfirmCodeSchema,
     EmailSchema,
     MessageSchema,
+    MfaRequiredSchema,
     OAuthErrorSchema,
     RegisterSchema,
     ResetCodeSchema,
@@ -19,12 +21,14 @@ from backend.auth.schemas import (
     TokenSchema,
 )
 from backend.auth.tokens import current_user, issue_access_token
-from backend.throttling import failed
+from backend.throttling import submitted
 from backend.users.schemas import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and sign-in")
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Auth0's choice for its mfa_required answer: the password was right, the sign-in not complete.
+MFA_REQUIRED_STATUS = 403
 TOKEN_REQUEST_DOC = {
     "required": True,
     "content": {
@@ -49,12 +53,26 @@ def register(fields):
     return services.register_citizen(**fields)
 
 
-def oauth_error(error: str, description: str) -> Response:
+def oauth_error(error: str, description: str, status: int = 400, **extra) -> Response:
     """An RFC 6749 §5.2 error response (OAuth clients parse this shape, not ours)."""
-    response = jsonify(error=error, error_description=description)
-    response.status_code = 400
+    response = jsonify(error=error, error_description=description, **extra)
+    response.status_code = status
     response.headers.update(NO_STORE)
     return response
+
+
+def refused(response: Response) -> bool:
+    """For the username's throttle: wrong passwords and codes count; `mfa_required` does not."""
+    return response.status_code >= 400 and response.status_code != MFA_REQUIRED_STATUS
+
+
+def signing_in_username() -> str:
+    """Whose sign-in budget a request spends: the username sent, or for the mfa-otp grant the
+    account its mfa_token was issued to (so wrong codes count where wrong passwords do)."""
+    body = request.form or request.get_json(silent=True)
+    mfa_token = body.get("mfa_token") if hasattr(body, "get") else None
+    email = mfa.challenged_email(mfa_token) if isinstance(mfa_token, str) else None
+    return f"username:{email}" if email else submitted("username")
 
 
 @blp.route("/token", methods=["POST"])
@@ -62,12 +80,19 @@ def oauth_error(error: str, description: str) -> Response:
 @blp.alias("/login")
 @blp.accepts_forms
 @blp.throttle("sign_in", "RATELIMIT_SIGN_IN_PER_ADDRESS")
-@blp.throttle("sign_in", "RATELIMIT_SIGN_IN_PER_USERNAME", per="username", deduct_when=failed)
+@blp.throttle(
+    "sign_in", "RATELIMIT_SIGN_IN_PER_USERNAME", per=signing_in_username, deduct_when=refused
+)
 @blp.doc(requestBody=TOKEN_REQUEST_DOC)
 @blp.response(200, TokenSchema)
 @blp.alt_response(400, schema=OAuthErrorSchema, description="RFC 6749 §5.2 error")
+@blp.alt_response(
+    MFA_REQUIRED_STATUS,
+    schema=MfaRequiredSchema,
+    description=f"Two-factor is on: send the mfa_token and a code with grant_type={MFA_OTP_GRANT}",
+)
 def token():
-    """Sign in (OAuth 2.0 password grant) and get a bearer token"""
+    """Sign in (OAuth 2.0 password grant, then the mfa-otp grant if two-factor is on)"""
     submitted = request.form if request.form else (request.get_json(silent=True) or {})
     if not isinstance(submitted, dict) and not hasattr(submitted, "to_dict"):
         return oauth_error("invalid_request", "Send username and password as a form or JSON.")
@@ -77,11 +102,22 @@ def token():
         )
     except ValidationError as error:
         return oauth_error("invalid_request", _first_problem(error.messages))
-    if credentials["grant_type"] != "password":
-        return oauth_error("unsupported_grant_type", "Only grant_type=password is supported.")
-    account = services.check_credentials(credentials["username"], credentials["password"])
-    if account is None:
-        return oauth_error("invalid_grant", "The email or password is incorrect.")
+    if credentials["grant_type"] == MFA_OTP_GRANT:
+        account = mfa.complete_sign_in(credentials["mfa_token"], credentials["otp"])
+        if account is None:
+            return oauth_error("invalid_grant", "The code is wrong or used, or the mfa_token is.")
+    elif credentials["grant_type"] != "password":
+        return oauth_error("unsupported_grant_type", f"Use password or {MFA_OTP_GRANT}.")
+    else:
+        account = services.check_credentials(credentials["username"], credentials["password"])
+        if account is None:
+            return oauth_error("invalid_grant", "The email or password is incorrect.")
+        if account["mfa_enabled"]:
+            description = "Two-factor sign-in is on: send a code with this mfa_token."
+            mfa_token = mfa.begin_sign_in(account["id"])
+            return oauth_error(
+                "mfa_required", description, MFA_REQUIRED_STATUS, mfa_token=mfa_token
+            )
     access_token, expires_in = issue_access_token(account["id"], account["token_version"])
     body = {"access_token": access_token, "token_type": "bearer", "expires_in": expires_in}
     return body, 200, NO_STORE
@@ -94,7 +130,7 @@ def _first_problem(messages: dict) -> str:
 
 
 @blp.route("/logout", methods=["POST"])
-@blp.login_required
+@blp.login_required(before_enrolment=True)
 @blp.response(204)
 def logout():
     """Sign out: the presented token is refused from now on, everywhere"""

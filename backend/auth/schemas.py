@@ -43,8 +43,14 @@ class RegisterSchema(Schema):
             raise ValidationError(problem, field_name="password")
 
 
+# Our extension grant (RFC 6749 §4.5) for the second step of a two-factor sign-in.
+MFA_OTP_GRANT = "urn:vaccination:params:oauth:grant-type:mfa-otp"
+NEEDED = {"password": ("username", "password"), MFA_OTP_GRANT: ("mfa_token", "otp")}
+
+
 class TokenRequestSchema(Schema):
-    """RFC 6749 §4.3 resource owner password credentials (client_id, scope... are ignored)."""
+    """RFC 6749 §4.3 resource owner password credentials (client_id, scope... are ignored), or
+    the mfa-otp extension grant: the `mfa_token` of an `mfa_required` answer and a code."""
 
     class Meta:
         unknown = EXCLUDE
@@ -52,12 +58,29 @@ class TokenRequestSchema(Schema):
     grant_type = fields.String(
         load_default="password",
         validate=validate.Length(min=1, max=64),
-        metadata={"enum": ["password"]},
+        metadata={"enum": ["password", MFA_OTP_GRANT]},
     )
     username = fields.String(
-        required=True, validate=validate.Length(min=1, max=254), metadata={"description": "Email"}
+        validate=validate.Length(min=1, max=254),
+        metadata={"description": "Email (password grant)"},
     )
-    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    password = fields.String(
+        validate=validate.Length(min=1, max=1024), metadata={"description": "Password grant"}
+    )
+    mfa_token = fields.String(
+        validate=validate.Length(min=1, max=128),
+        metadata={"description": "mfa-otp grant: from the `mfa_required` answer"},
+    )
+    otp = fields.String(
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "mfa-otp grant: the authenticator's code, or a recovery code"},
+    )
+
+    @validates_schema
+    def grant_has_its_fields(self, data, **kwargs):
+        for field in NEEDED.get(data.get("grant_type"), ()):
+            if field not in data:
+                raise ValidationError("Missing data for required field.", field_name=field)
 
 
 class TokenSchema(Schema):
@@ -71,9 +94,43 @@ class OAuthErrorSchema(Schema):
 
     error = fields.String(
         required=True,
-        metadata={"enum": ["invalid_request", "invalid_grant", "unsupported_grant_type"]},
+        metadata={
+            "enum": ["invalid_request", "invalid_grant", "unsupported_grant_type", "mfa_required"]
+        },
     )
     error_description = fields.String()
+
+
+class MfaRequiredSchema(OAuthErrorSchema):
+    """The password was right; now send a code with this token (the mfa-otp grant)."""
+
+    mfa_token = fields.String(
+        required=True, metadata={"description": "Single use, bound to the account, 5 minutes"}
+    )
+
+
+class PasswordProofSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class TotpCodeSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class TotpDisableSchema(PasswordProofSchema, TotpCodeSchema):
+    """The password and a current code (or a recovery code)."""
+
+
+class TotpEnrolmentSchema(Schema):
+    secret = fields.String(metadata={"description": "Base32, for typing into the app"})
+    otpauth_uri = fields.String()
+    qr_png_base64 = fields.String(metadata={"description": "The URI as a QR code, PNG, base64"})
+
+
+class RecoveryCodesSchema(Schema):
+    recovery_codes = fields.List(
+        fields.String(), metadata={"description": "Ten single-use codes, shown this once"}
+    )
 
 
 class EmailSchema(Schema):

@@ -118,14 +118,16 @@ def check_credentials(email: str, password: str) -> dict | None:
         subject_id = account["id"] if account else None
         record_now("sign_in.failed", subject_id=subject_id)
         return None
+    # With two-factor on, the sign-in succeeds only with the code (backend/auth/mfa.py).
+    event = "sign_in.password_accepted" if account["mfa_enabled"] else "sign_in.succeeded"
     if needs_rehash(account["password_hash"]):
         user = db.session.get(User, account["id"])
         if user is not None:
             user.password_hash = hash_password(password)
-        record("sign_in.succeeded", actor_id=account["id"], subject_id=account["id"])
+        record(event, actor_id=account["id"], subject_id=account["id"])
         db.session.commit()
     else:
-        record_now("sign_in.succeeded", actor_id=account["id"], subject_id=account["id"])
+        record_now(event, actor_id=account["id"], subject_id=account["id"])
     return account
 
 

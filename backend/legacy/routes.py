@@ -13,7 +13,7 @@ from functools import wraps
 from flask import Response, g, request
 from flask_smorest import abort
 
-from backend.api import Blueprint
+from backend.api import Blueprint, refuse_unenrolled_staff
 from backend.auth.tokens import authenticate, current_user, unauthorized
 from backend.legacy import links, services
 from backend.legacy.schemas import (
@@ -61,6 +61,7 @@ class PrototypeBlueprint(Blueprint):
                 if not isinstance(token, str):
                     unauthorized("The token is invalid.", token_presented=True)
                 user = authenticate(token)
+                refuse_unenrolled_staff(user)
                 if roles is not None and user["role_id"] not in roles:
                     abort(403, message="This action needs the admin role.")
                 return func(*args, **kwargs)

@@ -5,6 +5,7 @@ from backend.models.audit import AuditEvent, AuditHead
 from backend.models.center import Center
 from backend.models.correction import Correction, CorrectionStatus
 from backend.models.member import Member
+from backend.models.mfa import MfaChallenge, RecoveryCode
 from backend.models.reminder import Reminder
 from backend.models.session import SessionStatus, VaccinationSession
 from backend.models.token import CodePurpose, OneTimeCode, RevokedToken
@@ -23,6 +24,8 @@ __all__ = [
     "CorrectionStatus",
     "CodePurpose",
     "Member",
+    "MfaChallenge",
+    "RecoveryCode",
     "Reminder",
     "OneTimeCode",
     "RevokedToken",

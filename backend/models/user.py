@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend import clock
@@ -59,6 +59,12 @@ class User(db.Model):
     # that made it (kept_jti) alive.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     kept_jti: Mapped[str | None] = mapped_column(String(64))
+    # Two-factor sign-in (backend/auth/mfa.py): on once a code from the authenticator confirms
+    # it; the TOTP secret encrypted (AES-GCM); the last time step accepted, so that a code is
+    # accepted once. The flag comes with the caller's row (the staff gate reads it there).
+    mfa_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    mfa_secret: Mapped[str | None] = mapped_column(String(255))
+    mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Closed accounts are kept (their vaccination records belong to the registry), never shown.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.utcnow())

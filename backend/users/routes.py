@@ -21,7 +21,7 @@ blp = Blueprint("users", __name__, url_prefix="/users", description="Profiles")
 
 
 @blp.route("/me")
-@blp.login_required
+@blp.login_required(before_enrolment=True)
 @blp.response(200, UserSchema)
 def me():
     """The signed-in account's profile"""

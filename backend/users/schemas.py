@@ -17,6 +17,7 @@ class UserSchema(Schema):
     phone_number = fields.String(allow_none=True)
     date_of_birth = fields.Date(allow_none=True)
     verified = fields.Boolean()
+    mfa_enabled = fields.Boolean(dump_only=True, metadata={"description": "Two-factor sign-in"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -52,11 +52,11 @@ def on_starting(server):
 
 
 def post_fork(server, worker):
-    """With --preload the app (and its connection pool) was built before the fork: start clean."""
-    if server.cfg.preload_app:
+    """The app (and its connection pool) was built before the fork: each worker starts clean."""
+    app = server.app.wsgi()
+    if server.cfg.preload_app and "sqlalchemy" in getattr(app, "extensions", {}):
         from backend.extensions import db
 
-        app = server.app.wsgi()
         with app.app_context():
             db.engine.dispose(close=False)
 

@@ -13,7 +13,7 @@ import click
 from sqlalchemy import func, insert, select, text
 
 from backend import clock
-from backend.demo import BATCH, demo_cli
+from backend.demo import BATCH, demo_cli, settle
 from backend.extensions import db
 from backend.models import Center, VaccinationSession, Vaccine
 
@@ -69,6 +69,7 @@ def seed_sessions(sessions: int, capacity: int) -> None:
         if batch:
             db.session.execute(insert(VaccinationSession), batch)
     db.session.commit()
+    settle()
     click.echo(f"seeded {sessions} sessions from {first_day.isoformat()}")
 
 

@@ -204,7 +204,18 @@ def scale_phase(app: Server, admin: dict) -> dict:
         "centers": median_phase(
             [run_wrk(app.url + CITY, PHASE, connections=2, server=app.cpu) for _ in range(ROUNDS)]
         ),
+        "sessions": sessions_phase(app),
     }
+
+
+def sessions_phase(app: Server) -> dict:
+    """The public session search of one city (page 1), as a citizen's app opens it."""
+    return median_phase(
+        [
+            run_wrk(app.url + SESSIONS_CITY, PHASE, connections=2, server=app.cpu)
+            for _ in range(ROUNDS)
+        ]
+    )
 
 
 def soak(app: Server, env: dict) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -21,21 +22,35 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.server import free_port
-
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ("haproxy", "pgbouncer", "redis-server")
 SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 PASSWORD = "correct horse battery staple"
 
 
-def two_free_ports() -> int:
-    """A port whose successor is free too (the stack's instances take consecutive ports)."""
+# Ports below the kernel's ephemeral range (32768-60999 by default): a port picked there can be
+# taken, before the stack binds it, by any outgoing connection of the run (PgBouncer's to
+# PostgreSQL, the tests' own), which made HAProxy or PgBouncer exit in long runs.
+_taken: set[int] = set()
+
+
+def quiet_ports(count: int) -> int:
+    """The first of `count` consecutive free ports in 20000-29999, not handed out before."""
     while True:
-        port = free_port()
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port + 1)) != 0:
-                return port
+        first = random.randrange(20000, 30000 - count)
+        ports = range(first, first + count)
+        if _taken.isdisjoint(ports) and all(_free(port) for port in ports):
+            _taken.update(ports)
+            return first
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +70,12 @@ def stack():
         "STACK_POSTGRES_URL": url.render_as_string(hide_password=False),
         "RUSH_INSTANCES": "2",
         "WEB_CONCURRENCY": "1",
-        "STACK_APP_PORT": str(two_free_ports()),
+        "STACK_APP_PORT": str(quiet_ports(2)),
         **{
-            name: str(free_port())
+            name: str(quiet_ports(1))
             for name in ("STACK_LB_PORT", "STACK_HAPROXY_STATS_PORT", "STACK_PGBOUNCER_PORT")
         },
-        "STACK_REDIS_PORT": str(free_port()),
+        "STACK_REDIS_PORT": str(quiet_ports(1)),
     }
     script = [sys.executable, str(ROOT / "scripts" / "stack.py")]
     _drop(url)

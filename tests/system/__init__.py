@@ -1,0 +1,1 @@
+"""Cross-cutting suites: multi-process, faults, fuzz, throttling, migrations, concurrency."""

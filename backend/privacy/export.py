@@ -13,23 +13,33 @@ from sqlalchemy.orm import selectinload
 
 from backend.appointments.services import mine as appointments_of
 from backend.extensions import db
-from backend.models import Certificate, Correction, Member, Reminder, Role, User, Vaccination
+from backend.models import (
+    Certificate,
+    Correction,
+    Member,
+    Reminder,
+    Role,
+    Status,
+    User,
+    Vaccination,
+)
 from backend.models.audit import AuditEvent
 from backend.vaccination.services import NEWEST_FIRST
 
+EXPORTED_RELATIONS = (Vaccination.vaccine, Vaccination.center, Vaccination.certificate)
 # Doses given (and still on record, if later revoked as entered in error).
-GIVEN = ("approved", "revoked")
+GIVEN = (Status.APPROVED, Status.REVOKED)
 
 
 def export_of(user: User) -> dict:
     """The caller's data: account, members, registrations, appointments, doses, certificates,
-    corrections, reminders and the audit events about them (oldest first)."""
+    corrections, reminders and the audit events about them."""
     members = _all(select(Member).where(Member.user_id == user.id).order_by(Member.id))
     vaccinations = _all(
         select(Vaccination)
         .where(Vaccination.user_id == user.id)
         .order_by(*NEWEST_FIRST)
-        .options(selectinload(Vaccination.vaccine), selectinload(Vaccination.center))
+        .options(*(selectinload(relation) for relation in EXPORTED_RELATIONS))
     )
     vaccination_ids = [vaccination.id for vaccination in vaccinations]
     appointments = appointments_of(user)

@@ -33,12 +33,11 @@ class WalkInSchema(Schema):
 
 
 def _age(dose) -> int | None:
-    born = dose.holder.date_of_birth
-    return (
-        None
-        if born is None or dose.vaccination_date is None
-        else age_on(born, dose.vaccination_date)
-    )
+    """The person's age on the day of the dose (unknown without a date of birth)."""
+    born, day = dose.holder.date_of_birth, dose.vaccination_date
+    if born is None or day is None:
+        return None
+    return age_on(born, day)
 
 
 class DoseSchema(Schema):

@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.auth.routes import blp as auth_blp
     from backend.health import blp as health_blp
     from backend.legacy.routes import blp as legacy_blp
+    from backend.members.admin_routes import blp as member_records_blp
     from backend.members.routes import blp as members_blp
     from backend.middleware import init_middleware
     from backend.observability import init_observability
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
         users_blp,
         mfa_blp,
         members_blp,
+        member_records_blp,
         catalogue_blp,
         vaccinations_blp,
         certificates_blp,

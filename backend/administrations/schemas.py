@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from backend.privacy.masking import mask_nid
+from backend.sessions.calendar import age_on
 from backend.vaccination.schemas import identifier
 from backend.validation import BirthDate, NationalId, Text
 
@@ -30,11 +32,30 @@ class WalkInSchema(Schema):
     batch = batch_field()
 
 
+def _age(dose) -> int | None:
+    """The person's age on the day of the dose (unknown without a date of birth)."""
+    born, day = dose.holder.date_of_birth, dose.vaccination_date
+    if born is None or day is None:
+        return None
+    return age_on(born, day)
+
+
 class DoseSchema(Schema):
-    """A dose as given: what, which one, when, where and by whom."""
+    """A dose as given: what, which one, when, where and by whom. Of the person, only what the
+    vaccinator needs to tell them apart: name, masked NID, age (never the date of birth)."""
 
     vaccination_id = fields.Integer(attribute="id")
     person = fields.Function(lambda dose: dose.holder.name)
+    nid = fields.Function(
+        lambda dose: mask_nid(dose.holder.nid),
+        allow_none=True,
+        metadata={"type": "string", "description": "The person's NID, masked (`*********4321`)"},
+    )
+    age = fields.Function(
+        _age,
+        allow_none=True,
+        metadata={"type": "integer", "description": "The person's age on the day of the dose"},
+    )
     vaccine = fields.Function(lambda dose: dose.vaccine.name)
     dose_number = fields.Integer()
     batch = fields.String()

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from backend.models.member import RELATIONS
+from backend.privacy.masking import MaskedBirthDate, MaskedNid
 from backend.validation import BirthDate, NationalId, Text
 
 NID_DESCRIPTION = "National ID, or a child's 17-digit birth registration number"
@@ -15,6 +16,14 @@ class MemberSchema(Schema):
     date_of_birth = fields.Date()
     relation = fields.String(metadata={"enum": list(RELATIONS)})
     created_at = fields.DateTime()
+
+
+class MemberViewSchema(MemberSchema):
+    """A family member as an admin sees them: masked unless revealed, and whose member."""
+
+    user_id = fields.Integer(metadata={"description": "The account that manages the member"})
+    nid = MaskedNid()
+    date_of_birth = MaskedBirthDate()
 
 
 class MemberCreateSchema(Schema):

@@ -29,6 +29,14 @@ def get_member(holder: User, member_id: int) -> Member:
     return member
 
 
+def open_member(member_id: int) -> Member:
+    """Any account's member (not removed), for an admin; or 404."""
+    member = db.session.get(Member, member_id)
+    if member is None or member.deleted_at is not None:
+        abort(404, message="No such member.")
+    return member
+
+
 def _check_nid(nid: str) -> None:
     """409 if an account holds `nid`; members' own NIDs are settled by their unique constraint."""
     if db.session.scalar(select(exists().where(User.nid == nid))):

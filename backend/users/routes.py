@@ -7,8 +7,13 @@ from flask import g
 from backend.api import Blueprint
 from backend.auth import services as auth_services
 from backend.auth.tokens import current_user
+from backend.privacy import services as privacy
+from backend.privacy.export import export_of
+from backend.privacy.export_schemas import ExportSchema
+from backend.privacy.schemas import RevealQuerySchema
 from backend.users import services
 from backend.users.schemas import (
+    AccountViewSchema,
     AdminUserUpdateSchema,
     PasswordChangeSchema,
     PasswordConfirmSchema,
@@ -31,15 +36,23 @@ def me():
 @blp.route("")
 @blp.admin_required
 @blp.arguments(UserQuerySchema, location="query")
-@blp.response(200, UserSchema(many=True))
+@blp.response(200, AccountViewSchema(many=True))
 @blp.paginate()
 def list_users(query, pagination_parameters):
-    """List accounts (admin), filtered by name, email or national ID"""
+    """List accounts (admin), filtered by name, email or national ID; personal values masked"""
     users, total = services.search(
         query.get("q"), pagination_parameters.page, pagination_parameters.page_size
     )
     pagination_parameters.item_count = total
     return users
+
+
+@blp.route("/me/export")
+@blp.login_required
+@blp.response(200, ExportSchema)
+def export_me():
+    """Everything held about the caller and their family members, in full"""
+    return export_of(current_user())
 
 
 @blp.route("/me", methods=["PATCH"])
@@ -77,17 +90,18 @@ def delete_me(fields):
 
 @blp.route("/<id:user_id>")
 @blp.admin_required
-@blp.response(200, UserSchema)
+@blp.arguments(RevealQuerySchema, location="query")
+@blp.response(200, AccountViewSchema)
 @blp.alt_response(404, response="NOT_FOUND")
-def get_user(user_id):
-    """One account (admin)"""
-    return services.open_account(user_id)
+def get_user(query, user_id):
+    """One account (admin): masked, or in full with `reveal=true&reason=...` (audited)"""
+    return privacy.shown(services.open_account(user_id), current_user(), **query)
 
 
 @blp.route("/<id:user_id>", methods=["PATCH"])
 @blp.admin_required
 @blp.arguments(AdminUserUpdateSchema)
-@blp.response(200, UserSchema)
+@blp.response(200, AccountViewSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def update_user(changes, user_id):
     """Change an account's name, address, phone, date of birth or verified flag (admin)"""

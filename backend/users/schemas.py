@@ -2,11 +2,12 @@
 
 from marshmallow import Schema, fields, validate
 
+from backend.privacy.masking import MaskedBirthDate, MaskedNid, MaskedPhone, WithheldAddress
 from backend.validation import BirthDate, Password, PhoneNumber, Text
 
 
 class UserSchema(Schema):
-    """An account as its owner and admins see it (the password hash is never part of it)."""
+    """An account as its owner sees it (the password hash is never part of it)."""
 
     id = fields.Integer(dump_only=True)
     name = fields.String()
@@ -20,6 +21,15 @@ class UserSchema(Schema):
     mfa_enabled = fields.Boolean(dump_only=True, metadata={"description": "Two-factor sign-in"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class AccountViewSchema(UserSchema):
+    """An account as an admin sees it: the same keys, personal values masked unless revealed."""
+
+    address = WithheldAddress()
+    nid = MaskedNid()
+    phone_number = MaskedPhone()
+    date_of_birth = MaskedBirthDate()
 
 
 class UserQuerySchema(Schema):

@@ -18,6 +18,7 @@ from backend import clock
 from backend.audit.services import record
 from backend.extensions import db
 from backend.models import Certificate, Vaccination
+from backend.privacy.masking import mask_nid
 from config import PUBLIC_JWK_MEMBERS, generate_signing_key
 
 ALGORITHM = "EdDSA"
@@ -76,11 +77,6 @@ def rotated_key_settings() -> tuple[str, str]:
     db.session.commit()
     escaped = new_pem.strip().replace("\n", "\\n")
     return escaped, json.dumps(retired, separators=(",", ":"))
-
-
-def mask_nid(nid: str | None) -> str | None:
-    """A national ID with all but its last four digits hidden."""
-    return None if not nid else "*" * max(len(nid) - 4, 0) + nid[-4:]
 
 
 def _iso(day) -> str | None:

@@ -16,7 +16,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from backend.models import Certificate, Vaccination
-from backend.vaccination.certificates import ISSUER, mask_nid
+from backend.privacy.masking import mask_nid
+from backend.vaccination.certificates import ISSUER
 
 INK = (25, 35, 45)
 BRAND = (0, 84, 147)

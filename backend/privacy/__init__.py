@@ -1,0 +1,1 @@
+"""Privacy of personal data: what each caller sees of a person, audited reveals, the export."""

@@ -64,7 +64,7 @@ def notify_security_event(
     phone: str | None = None,
     **details: str,
 ) -> None:
-    """Tell the owner of `user` about `event`, once: an audit event now, delivery after the answer.
+    """Tell the owner of `user` about `event`, once: an audit event, and a background delivery.
 
     Call it after the change is committed (a rolled-back change sends nothing). It goes to
     `email` and `phone` when given (the old contact after a change, or before closing), else
@@ -86,9 +86,6 @@ def notify_security_event(
         details={"notice": event, "channels": channels},
     )
     db.session.commit()
-    if channels:
-        notify.later(_deliver, email, phone, subject, text)
-
-
-def _deliver(email: str | None, phone: str | None, subject: str, text: str) -> None:
+    # Queued on the delivery pool now, from the request's thread: a job queued with
+    # `notify.later` that queues the send in turn can lose it to a pool shutting down.
     notify.send(email=email, phone=phone, subject=subject, text=text)

@@ -312,6 +312,13 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "RATELIMIT_REGISTER_PER_ADDRESS": environ.get("RATELIMIT_REGISTER_PER_ADDRESS", "20/hour"),
         # Each verification request sends an email and an SMS.
         "RATELIMIT_VERIFY_PER_ADDRESS": environ.get("RATELIMIT_VERIFY_PER_ADDRESS", "10/hour"),
+        # Each email change request sends a code to an address of the caller's choosing.
+        "RATELIMIT_EMAIL_CHANGE_PER_ACCOUNT": environ.get(
+            "RATELIMIT_EMAIL_CHANGE_PER_ACCOUNT", "5/hour"
+        ),
+        "RATELIMIT_EMAIL_CHANGE_PER_ADDRESS": environ.get(
+            "RATELIMIT_EMAIL_CHANGE_PER_ADDRESS", "10/hour"
+        ),
         # Number of proxies in front of the app whose X-Forwarded-For may be trusted (ProxyFix).
         "TRUSTED_PROXIES": _int(environ, "TRUSTED_PROXIES", 0),
         "HSTS": _flag(environ.get("HSTS")),

@@ -78,6 +78,12 @@ class AlreadyGiven(Conflict):
     reason = "not_live"
 
 
+class EmailTaken(Conflict):
+    """Another account has the address (found before the change, or by the unique constraint)."""
+
+    reason = "email_taken"
+
+
 class InvalidCode(Exception):
     """A one-time or second-factor code that is wrong or already used (400)."""
 

@@ -26,8 +26,9 @@ def _digest(code: str) -> str:
     return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
 
-def issue_code(user: User, purpose: str) -> str:
-    """A fresh code for `user` and `purpose`, replacing any earlier one; the caller commits.
+def issue_code(user: User, purpose: str, *, target: str | None = None) -> str:
+    """A fresh code for `user` and `purpose` (bound to `target`, if given), replacing any
+    earlier one; the caller commits.
 
     One upsert, so two requests for the same account at once cannot both insert a row.
     """
@@ -39,6 +40,7 @@ def issue_code(user: User, purpose: str) -> str:
         "used_at": None,
         "created_at": now,
         "expires_at": now + CODE_LIFETIME,
+        "target": target,
     }
     insert = INSERT[db.session.get_bind().dialect.name](CODES)
     db.session.execute(

@@ -11,6 +11,7 @@ from sqlalchemy import delete, or_, select, update
 from backend import clock
 from backend.audit.services import record
 from backend.auth import totp
+from backend.auth.notices import notify_security_event
 from backend.auth.services import find_account, require_password
 from backend.errors import InvalidCode
 from backend.errors import StateConflict as Conflict
@@ -56,6 +57,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     codes = replace_recovery_codes(user.id)
     record("mfa.enabled", actor_id=user.id, subject_id=user.id)
     db.session.commit()
+    notify_security_event(user, "mfa_enabled")
     return codes
 
 
@@ -70,6 +72,7 @@ def disable(user: User, password: str, code: str) -> None:
     clear(user)
     record("mfa.disabled", actor_id=user.id, subject_id=user.id, details={"with": method})
     db.session.commit()
+    notify_security_event(user, "mfa_disabled")  # one notice, even when a recovery code did it
 
 
 def clear(user: User) -> None:
@@ -88,6 +91,7 @@ def reset(email: str) -> User | None:
     clear(user)
     record("mfa.reset", subject_id=user.id, details={"via": "cli"})
     db.session.commit()
+    notify_security_event(user, "mfa_disabled")
     return user
 
 
@@ -218,4 +222,6 @@ def complete_sign_in(mfa_token: str, code: str) -> dict | None:
         "sign_in.succeeded", actor_id=account.id, subject_id=account.id, details={"with": method}
     )
     db.session.commit()
+    if method == "recovery_code":
+        notify_security_event(db.session.get(User, account.id), "recovery_code_used")
     return {"id": account.id, "token_version": account.token_version}

@@ -12,6 +12,7 @@ from backend import clock, notify
 from backend.audit.services import record, record_now
 from backend.auth.codes import check_code, issue_code
 from backend.auth.lookups import look_up_account
+from backend.auth.notices import notify_security_event
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.policy import personal_problem
 from backend.extensions import db
@@ -167,6 +168,7 @@ def change_password(user: User, current_password: str, new_password: str, jti: s
     revoke_all_tokens(user, keep_jti=jti)
     record("password.changed", actor_id=user.id, subject_id=user.id)
     db.session.commit()
+    notify_security_event(user, "password_changed")
 
 
 def request_password_reset(email: str) -> None:
@@ -237,6 +239,7 @@ def reset_password(email: str, code: str, new_password: str) -> None:
     revoke_all_tokens(user)
     record("password_reset.completed", actor_id=user.id, subject_id=user.id)
     db.session.commit()
+    notify_security_event(user, "password_reset")
 
 
 def request_contact_verification(user: User) -> None:
@@ -265,8 +268,10 @@ def close_account(user: User, *, actor: User) -> None:
     """Close an account: no more sign-in, every token dies, contact details are erased.
 
     The person's name and national ID stay, with their vaccination records, because a health
-    registry must not lose who was vaccinated; the NID therefore stays taken.
+    registry must not lose who was vaccinated; the NID therefore stays taken. The notice goes
+    to the contact details the account had.
     """
+    email, phone = user.email, user.phone_number if user.verified else None
     user.deleted_at = clock.utcnow()
     user.email = f"closed-{user.id}@accounts.invalid"
     user.phone_number = None
@@ -276,6 +281,7 @@ def close_account(user: User, *, actor: User) -> None:
     revoke_all_tokens(user)
     record("account.closed", actor_id=actor.id, subject_id=user.id)
     db.session.commit()
+    notify_security_event(user, "account_closed", email=email, phone=phone)
 
 
 def prune_expired() -> tuple[int, int]:

@@ -1,4 +1,5 @@
-"""Token revocations (single-token logout) and one-time codes (password reset, contact checks)."""
+"""Token revocations (single-token logout) and one-time codes (password reset, contact checks,
+email change)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class RevokedToken(db.Model):
 class CodePurpose:
     PASSWORD_RESET = "password_reset"
     VERIFY_CONTACT = "verify_contact"
+    EMAIL_CHANGE = "email_change"
 
 
 class OneTimeCode(db.Model):
@@ -41,4 +43,7 @@ class OneTimeCode(db.Model):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the code confirms, when that is not the account itself: the new email address of an
+    # email change, so that the code changes the email to the address it was sent to, and only.
+    target: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.utcnow())

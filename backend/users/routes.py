@@ -6,15 +6,18 @@ from flask import g
 
 from backend.api import Blueprint
 from backend.auth import services as auth_services
+from backend.auth.schemas import MessageSchema
 from backend.auth.tokens import current_user
 from backend.privacy import services as privacy
 from backend.privacy.export import export_of
 from backend.privacy.export_schemas import ExportSchema
 from backend.privacy.schemas import RevealQuerySchema
-from backend.users import services
+from backend.users import email_change, services
 from backend.users.schemas import (
     AccountViewSchema,
     AdminUserUpdateSchema,
+    EmailChangeCodeSchema,
+    EmailChangeSchema,
     PasswordChangeSchema,
     PasswordConfirmSchema,
     ProfileUpdateSchema,
@@ -75,6 +78,37 @@ def change_password(fields):
     auth_services.change_password(
         current_user(), fields["current_password"], fields["new_password"], g.token_claims["jti"]
     )
+
+
+def caller_account() -> str:
+    """The throttle key of the signed-in caller (login_required has run)."""
+    return f"account:{g.caller['id']}"
+
+
+@blp.route("/me/email", methods=["POST"])
+@blp.login_required
+@blp.throttle("change_email", "RATELIMIT_EMAIL_CHANGE_PER_ADDRESS")
+@blp.throttle("change_email", "RATELIMIT_EMAIL_CHANGE_PER_ACCOUNT", per=caller_account)
+@blp.arguments(EmailChangeSchema)
+@blp.response(202, MessageSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+def request_email_change(fields):
+    """Send a code to a new email address (the same answer whether or not it is taken)"""
+    email_change.request_email_change(
+        current_user(), fields["new_email"], fields["current_password"]
+    )
+    return {"message": "A code has been sent to the new address."}
+
+
+@blp.route("/me/email/confirm", methods=["POST"])
+@blp.login_required
+@blp.arguments(EmailChangeCodeSchema)
+@blp.response(200, UserSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(409, response="CONFLICT")
+def confirm_email_change(fields):
+    """Change the caller's email with the code sent to the new address; the old one is told"""
+    return email_change.confirm_email_change(current_user(), fields["code"])
 
 
 @blp.route("/me", methods=["DELETE"])

@@ -2,8 +2,9 @@
 
 from marshmallow import Schema, fields, validate
 
+from backend.auth.schemas import CodeField
 from backend.privacy.masking import MaskedBirthDate, MaskedNid, MaskedPhone, WithheldAddress
-from backend.validation import BirthDate, Password, PhoneNumber, Text
+from backend.validation import BirthDate, Email, Password, PhoneNumber, Text
 
 
 class UserSchema(Schema):
@@ -67,3 +68,12 @@ class PasswordChangeSchema(Schema):
 
 class PasswordConfirmSchema(Schema):
     password = fields.String(required=True, validate=validate.Length(max=1024))
+
+
+class EmailChangeSchema(Schema):
+    new_email = Email(required=True, metadata={"description": "A code is sent to it"})
+    current_password = fields.String(required=True, validate=validate.Length(max=1024))
+
+
+class EmailChangeCodeSchema(Schema):
+    code = CodeField(required=True)

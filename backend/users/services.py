@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 
 from backend.api import page_of
 from backend.audit.services import record
+from backend.auth.notices import notify_security_event
 from backend.auth.services import require_password
 from backend.extensions import db
 from backend.models import User
@@ -61,12 +62,15 @@ def apply_changes(user: User, changes: dict, *, actor: User) -> User:
 
     Any new email or phone number, whoever sets it (even an admin in the same request as
     `verified`), unverifies the account: reset codes go by SMS only to a verified phone.
+    A new phone number is notified to the email and to the old phone, if it was verified.
     """
     if "address" in changes:
         changes["address"] = changes["address"] or None  # an empty address clears it
     new_contact = any(
         field in changes and changes[field] != getattr(user, field) for field in CONTACT_FIELDS
     )
+    new_phone = "phone_number" in changes and changes["phone_number"] != user.phone_number
+    old_phone = user.phone_number if user.verified else None
     for field, value in changes.items():
         setattr(user, field, value)
     if new_contact:
@@ -78,6 +82,8 @@ def apply_changes(user: User, changes: dict, *, actor: User) -> User:
         details={"fields": sorted(changes)},
     )
     db.session.commit()
+    if new_phone:
+        notify_security_event(user, "phone_changed", email=user.email, phone=old_phone)
     return user
 
 

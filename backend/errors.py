@@ -159,7 +159,7 @@ def handle_integrity_error(error: IntegrityError):
 def handle_database_unavailable(error: DBAPIError):
     """Connection-level database failures answer 503 so clients retry; nothing is half-written."""
     if isinstance(error, OperationalError) or error.connection_invalidated:
-        db.session.rollback()
+        release_session()
         log.warning("database unavailable: %s", type(error.orig).__name__)
         abort(
             503,
@@ -169,7 +169,31 @@ def handle_database_unavailable(error: DBAPIError):
     raise error
 
 
+def release_session() -> None:
+    """Roll the request's session back, or drop its connection if that died (no I/O then).
+
+    A connection that PgBouncer or PostgreSQL closed mid-request cannot run ROLLBACK; the server
+    has rolled the transaction back already, so the connection is invalidated instead.
+    """
+    try:
+        db.session.rollback()
+    except DBAPIError as error:
+        log.warning("rollback failed, connection dropped: %s", type(error.orig).__name__)
+        db.session().invalidate()  # scoped_session does not proxy it
+
+
+def close_session(_exception: BaseException | None) -> None:
+    """At teardown: a connection lost after the response was built must not turn it into a 500.
+
+    Flask-SQLAlchemy's own teardown (registered earlier, so it runs after this one) then finds
+    the session closed.
+    """
+    release_session()
+    db.session.close()
+
+
 def register_errorhandlers(app: Flask) -> None:
+    app.teardown_appcontext(close_session)
     app.register_error_handler(Conflict, _wrap(handle_conflict))
     app.register_error_handler(InvalidCode, _wrap(handle_invalid_code))
     app.register_error_handler(IntegrityError, _wrap(handle_integrity_error))

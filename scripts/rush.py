@@ -33,6 +33,7 @@ import pyotp  # noqa: E402
 import requests  # noqa: E402
 import rush_faults  # noqa: E402
 import rush_journey  # noqa: E402
+import rush_probe  # noqa: E402
 import stack  # noqa: E402
 from locust.clients import HttpSession  # noqa: E402
 from rush_report import audit, chart  # noqa: E402
@@ -41,7 +42,10 @@ from stack_files import read_env_file  # noqa: E402
 
 SECONDS = float(os.environ.get("RUSH_SECONDS", "120"))
 STEP_SECONDS = float(os.environ.get("RUSH_STEP_SECONDS", str(max(6.0, SECONDS / 15))))
-LEVELS = [1, 2, 4, 6, 8, 10, 12, 16, 24, 32, 48, 64]
+# The ramp's steps (virtual citizens); RUSH_LEVELS=32 holds one level, e.g. to look for locks.
+LEVELS = [
+    int(n) for n in os.environ.get("RUSH_LEVELS", "1,2,4,6,8,10,12,16,24,32,48,64").split(",")
+]
 OUT = ROOT / "out" / "rush"
 BASE = f"http://127.0.0.1:{stack.LB_PORT}"
 P99_LIMIT_MS = 1000
@@ -60,6 +64,11 @@ def flask(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     env["DATABASE_URL"] = env["STACK_DIRECT_DATABASE_URL"]
     return subprocess.run([str(stack.BIN / "flask"), *args], cwd=ROOT, env=env, check=check,
                           capture_output=True, text=True)  # fmt: skip
+
+
+def direct_url() -> str:
+    """The stack's PostgreSQL itself, not through PgBouncer."""
+    return read_env_file(stack.DIR / "env")["STACK_DIRECT_DATABASE_URL"]
 
 
 def officer(run: int) -> dict:
@@ -163,8 +172,15 @@ def main() -> None:
         every(release_every, lambda k: rush_journey.release_places(rush, desk, k)),
         every(1, lambda k: tally.users.__setitem__(int(tally.now()), runner.user_count)),
     ]
+    probe = rush_probe.Probe(direct_url(), stack.POSTGRES_URL.database)
+    greenlets.append(every(1, lambda k: probe.sample()))
     print(f"rush: ramp ({STEP_SECONDS:.0f} s steps), then faults, through {BASE}")
+    before, ramp_started = probe.cpu(), tally.now()
     steps = ramp(runner, tally, budget=SECONDS * 0.6)
+    spent = {k: v - before[k] for k, v in probe.cpu().items()}
+    journeys = sum(step["journeys"] for step in steps)
+    tally.cpu = probe.report(spent, journeys, tally.now() - ramp_started)
+    tally.waits = probe.waited()
     sustained = [step for step in steps if step["sustained"]]
     best = max(sustained, key=lambda s: s["journeys_per_s"]) if sustained else steps[0]
     faults = fault_phase(runner, tally, best["users"], budget=max(45.0, SECONDS * 0.4))
@@ -183,8 +199,7 @@ def write_report(tally: Tally, rush, steps: list[dict], best: dict, faults: list
         fault["errors_connection"] = sum(1 for e in inside if e[3] == 0)
         fault["last_error"] = max((e[0] for e in inside), default=None)
     outside = [e for e in tally.errors if not in_fault(e[0])]
-    database = audit(read_env_file(stack.DIR / "env")["STACK_DIRECT_DATABASE_URL"], rush.center_id,
-                     tally, in_fault)  # fmt: skip
+    database = audit(direct_url(), rush.center_id, tally, in_fault)
     # The audit trail took every event of the rush, faults included: its chains must hold.
     verified = flask("audit", "verify", check=False)
     database["audit_verify"] = ((verified.stdout or verified.stderr).strip() or "?").splitlines()[0]
@@ -217,6 +232,9 @@ def write_report(tally: Tally, rush, steps: list[dict], best: dict, faults: list
         "requests": sum(w.requests for w in whole.values()),
         "fault_phase": whole["faults"].summary(tally.now() - tally.fault_phase_started),
         "ramp": steps,
+        # The ramp's server CPU per journey by component, and what PostgreSQL waited on then.
+        "cpu": tally.cpu,
+        "waits": tally.waits,
         "database": database,
         "errors_outside_faults": outside[:50],
         "officer": "an admin approving each booked registration (POST /vaccinations/<id>/approve)",

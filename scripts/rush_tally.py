@@ -68,6 +68,8 @@ class Tally:
         self.booking_attempts = 0
         self.approved: set[int] = set()  # vaccination ids approved with a 200
         self.places_released = 0
+        self.cpu: dict = {}  # the ramp's CPU per journey (scripts/rush_probe.py)
+        self.waits: dict = {}
 
     def now(self) -> float:
         return time.time() - self.started

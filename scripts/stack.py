@@ -49,6 +49,8 @@ BIN = ROOT / ".venv" / "bin"
 SBIN_PATH = os.pathsep.join([ENV.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/local/sbin"])
 # PgBouncer refuses to run as root; it switches to this user instead.
 PGBOUNCER_USER = ENV.get("STACK_PGBOUNCER_USER", "nobody")
+# The processes this run of `up` started: an early exit is reported with its status.
+STARTED: dict[str, subprocess.Popen] = {}
 
 
 def program(name: str) -> str:
@@ -86,6 +88,7 @@ def start(name: str, argv: list[str], env: dict[str, str] | None = None) -> None
             start_new_session=True,
         )
     pid_file(name).write_text(f"{process.pid}\n")
+    STARTED[name] = process
 
 
 def stop(*names: str, timeout: float = 40) -> None:
@@ -114,10 +117,20 @@ def wait_for(name: str, check, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if running(name) is None:
-            sys.exit(f"stack: {name} exited; see {DIR / name}.log")
+            exited(name)
         if time.monotonic() > deadline:
             sys.exit(f"stack: {name} did not answer within {timeout:.0f} s; see {DIR / name}.log")
         time.sleep(0.2)
+
+
+def exited(name: str) -> None:
+    """Stop `up`: the component `name` is gone; say how it ended and what it wrote last."""
+    process = STARTED.get(name)
+    status = process.poll() if process else None
+    how = f"exited with status {status}" if status is not None else "is not running"
+    log = DIR / f"{name}.log"
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+    sys.exit(f"stack: {name} {how}; {log} ends:\n{tail}")
 
 
 def http_status(url: str, headers: dict | None = None) -> tuple[int, Message | None]:

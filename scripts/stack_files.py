@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import secrets
 from pathlib import Path
 
@@ -83,7 +84,24 @@ log_disconnections = 0
 """
 
 
-def haproxy_cfg(port: int, app_ports: list[int], stats_port: int) -> str:
+def haproxy_maxconn(max_files: int | None = None) -> int:
+    """4,000 connections, or fewer when the process may not open the files that takes.
+
+    HAProxy needs two descriptors a connection (client and server side) plus a few, and since
+    2.6 (`strict-limits` on by default) it refuses to start when it cannot raise its limit that
+    far: "Cannot raise FD limit to 8020". A shell or CI runner with a hard limit of 4,096 open
+    files (a common default) thus stopped the stack at HAProxy while everything else started.
+    """
+    if max_files is None:
+        max_files = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        if max_files == resource.RLIM_INFINITY:
+            return 4000
+    return max(64, min(4000, (max_files - 100) // 2))
+
+
+def haproxy_cfg(
+    port: int, app_ports: list[int], stats_port: int, max_files: int | None = None
+) -> str:
     """Round robin over the instances, each health-checked on /health/ready every 2 s."""
     servers = "\n".join(
         f"    server app{app_port} 127.0.0.1:{app_port} check" for app_port in app_ports
@@ -91,7 +109,7 @@ def haproxy_cfg(port: int, app_ports: list[int], stats_port: int) -> str:
     return f"""\
 global
     log stdout format raw local0
-    maxconn 4000
+    maxconn {haproxy_maxconn(max_files)}
 
 defaults
     mode http

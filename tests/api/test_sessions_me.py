@@ -5,11 +5,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from backend import clock, notify
+from backend import clock as app_clock
+from backend import notify
 from backend.extensions import db
 from backend.models import AuditEvent, SignInSession
 from tests.conftest import DEFAULT_PASSWORD
 from tests.outbox import body_of
+from tests.test_mfa import clock, code_at, enrolled, otp_step, password_step  # noqa: F401
 
 
 def sign_in(client, email: str, user_agent: str = "Laptop/1.0", address: str = "127.0.0.1"):
@@ -56,6 +58,16 @@ def test_the_list_shows_each_session_and_which_is_current(client, auth):
     assert newest["user_agent"] == "Phone/1.0" and newest["client_address"] == "203.0.113.7"
     assert {"id", "issued_at", "last_seen_at", "expires_at"} <= newest.keys()
     assert [session["current"] for session in listed(client, laptop)] == [False, True]
+
+
+def test_the_mfa_sign_in_through_the_prototypes_login_starts_one_session(client, request):
+    email, secret, _, _ = request.getfixturevalue("enrolled")  # tests/test_mfa.py's fixtures
+    code = code_at(secret, request.getfixturevalue("clock"))
+    mfa_token = password_step(client, email, "/login").get_json()["mfa_token"]
+    response = otp_step(client, mfa_token, code, "/login")
+    assert response.status_code == 200, response.get_json()
+    headers = {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+    assert [session["current"] for session in listed(client, headers)] == [True, False]
 
 
 def test_the_list_needs_a_token(client):
@@ -148,14 +160,14 @@ def test_a_password_change_leaves_only_the_current_session_listed(client, auth):
 def test_last_seen_is_written_at_most_once_a_minute(client, auth, monkeypatch, long_lived_tokens):
     _, headers = auth.citizen()
     [session] = listed(client, headers)
-    start = clock.utcnow()
-    monkeypatch.setattr(clock, "utcnow", lambda: start + timedelta(seconds=50))
+    start = app_clock.utcnow()
+    monkeypatch.setattr(app_clock, "utcnow", lambda: start + timedelta(seconds=50))
     assert listed(client, headers)[0]["last_seen_at"] == session["last_seen_at"]
-    monkeypatch.setattr(clock, "utcnow", lambda: start + timedelta(seconds=70))
+    monkeypatch.setattr(app_clock, "utcnow", lambda: start + timedelta(seconds=70))
     client.get("/users/me", headers=headers)
     seen = listed(client, headers)[0]["last_seen_at"]
     assert seen != session["last_seen_at"]
-    monkeypatch.setattr(clock, "utcnow", lambda: start + timedelta(seconds=100))
+    monkeypatch.setattr(app_clock, "utcnow", lambda: start + timedelta(seconds=100))
     assert listed(client, headers)[0]["last_seen_at"] == seen
 
 
@@ -207,7 +219,7 @@ def test_a_client_unseen_for_ninety_days_is_noticed_again(
     client, auth, mailbox, monkeypatch, long_lived_tokens
 ):
     auth.citizen(email="returning@example.org")
-    later = clock.utcnow() + timedelta(days=91)
-    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    later = app_clock.utcnow() + timedelta(days=91)
+    monkeypatch.setattr(app_clock, "utcnow", lambda: later)
     auth.token("returning@example.org")  # the client of the first sign-in
     assert len(mailbox.wait_for("returning@example.org")) == 1

@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from backend.audit.routes import blp as audit_blp
     from backend.auth.mfa_routes import blp as mfa_blp
     from backend.auth.routes import blp as auth_blp
+    from backend.auth.session_routes import blp as sign_in_sessions_blp
     from backend.health import blp as health_blp
     from backend.legacy.routes import blp as legacy_blp
     from backend.members.admin_routes import blp as member_records_blp
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
         auth_blp,
         users_blp,
         mfa_blp,
+        sign_in_sessions_blp,
         members_blp,
         member_records_blp,
         catalogue_blp,

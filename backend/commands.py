@@ -93,9 +93,10 @@ def reset_mfa(email: str):
 @click.command("prune")
 @with_appcontext
 def prune():
-    """Delete expired token revocations and spent or expired one-time codes (safe from cron)."""
-    revocations, codes = services.prune_expired()
-    click.echo(f"pruned {revocations} expired revocations and {codes} spent or expired codes")
+    """Delete sign-in sessions past their 90 days of history and spent or expired one-time
+    codes (safe from cron)."""
+    pruned_sessions, codes = services.prune_expired()
+    click.echo(f"pruned {pruned_sessions} old sessions and {codes} spent or expired codes")
 
 
 audit_cli = AppGroup("audit", help="The audit trail.")

@@ -93,6 +93,15 @@ def handle_invalid_code(error: InvalidCode):
     abort(400, message=str(error))
 
 
+class NotYourRecord(Exception):
+    """A record that does not exist or is not the caller's: the same 404 either way."""
+
+
+def handle_not_your_record(error: NotYourRecord):
+    db.session.rollback()
+    abort(404, message=str(error))
+
+
 class StateConflict(Conflict):
     """A clash with the current state whose message says it all (no `reason`)."""
 
@@ -196,6 +205,7 @@ def register_errorhandlers(app: Flask) -> None:
     app.teardown_appcontext(close_session)
     app.register_error_handler(Conflict, _wrap(handle_conflict))
     app.register_error_handler(InvalidCode, _wrap(handle_invalid_code))
+    app.register_error_handler(NotYourRecord, _wrap(handle_not_your_record))
     app.register_error_handler(IntegrityError, _wrap(handle_integrity_error))
     app.register_error_handler(DBAPIError, _wrap(handle_database_unavailable))
 

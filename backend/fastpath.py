@@ -1,6 +1,7 @@
-"""Reads on the hot paths in one round trip: a connection in autocommit, no transaction around it.
+"""Statements on the hot paths in one round trip: a connection in autocommit, no transaction.
 
-Every authenticated request reads its caller, and every sign-in reads an account. Through the
+Every authenticated request reads its caller, and every sign-in reads an account (and writes
+its session row; a session's last-seen time is written at most once a minute). Through the
 session each read would pay BEGIN ... ROLLBACK around one row, two round trips more than the
 query. So on PostgreSQL these reads go through a small engine of their own whose connections
 stay in autocommit (switching a pooled connection in and out of it would cost the round trips
@@ -26,6 +27,12 @@ def first_row(statement: Executable, params: dict) -> Row | None:
     """The first row of `statement` for `params`, or None, outside any transaction."""
     with autocommit_engine().connect() as connection:
         return connection.execute(statement, params).first()
+
+
+def execute(statement: Executable, params: dict) -> int:
+    """Run one writing `statement` for `params` as its own transaction; the rows it matched."""
+    with autocommit_engine().begin() as connection:  # on SQLite, a commit of its own
+        return connection.execute(statement, params).rowcount
 
 
 def autocommit_engine() -> Engine:

@@ -22,6 +22,12 @@ def forged(claims: dict, key: str = SECRET, algorithm: str = "HS256") -> str:
     return jwt.encode({k: v for k, v in base.items() if v is not None}, key, algorithm=algorithm)
 
 
+def live_jti(headers: dict) -> str:
+    """The jti of the session `headers` sign in with: a token needs a live session of its jti."""
+    payload = headers["Authorization"].removeprefix("Bearer ").split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=="))["jti"]
+
+
 def test_missing_token_is_401_with_a_bearer_challenge(client):
     response = client.get("/users/me")
     assert response.status_code == 401
@@ -45,32 +51,43 @@ def test_lower_case_bearer_scheme_is_accepted(client, auth):
 @pytest.mark.parametrize(
     "make_token",
     [
-        pytest.param(lambda uid: forged({"sub": uid}, key="another-key-" * 4), id="wrong key"),
         pytest.param(
-            lambda uid: forged({"sub": uid, "exp": datetime.now(UTC) - timedelta(seconds=5)}),
+            lambda uid, jti: forged({"sub": uid, "jti": jti}, key="another-key-" * 4),
+            id="wrong key",
+        ),
+        pytest.param(
+            lambda uid, jti: forged(
+                {"sub": uid, "jti": jti, "exp": datetime.now(UTC) - timedelta(seconds=5)}
+            ),
             id="expired",
         ),
-        pytest.param(lambda uid: forged({"sub": uid}), id="no exp"),
+        pytest.param(lambda uid, jti: forged({"sub": uid, "jti": jti}), id="no exp"),
         pytest.param(
-            lambda uid: forged(
-                {"sub": uid, "exp": datetime.now(UTC) + timedelta(hours=1)}, None, "none"
+            lambda uid, jti: forged(
+                {"sub": uid, "jti": jti, "exp": datetime.now(UTC) + timedelta(hours=1)},
+                None,
+                "none",
             ),
             id="alg none",
         ),
-        pytest.param(lambda uid: "not.a.token", id="malformed"),
+        pytest.param(lambda uid, jti: "not.a.token", id="malformed"),
         pytest.param(
-            lambda uid: forged(
-                {"sub": uid, "type": "refresh", "exp": datetime.now(UTC) + timedelta(hours=1)}
+            lambda uid, jti: forged(
+                {
+                    "sub": uid,
+                    "jti": jti,
+                    "type": "refresh",
+                    "exp": datetime.now(UTC) + timedelta(hours=1),
+                }
             ),
             id="not an access token",
         ),
     ],
 )
 def test_bad_tokens_are_401_invalid_token(client, auth, make_token):
-    user_id, _ = auth.citizen()
-    response = client.get(
-        "/users/me", headers={"Authorization": f"Bearer {make_token(str(user_id))}"}
-    )
+    user_id, headers = auth.citizen()
+    token = make_token(str(user_id), live_jti(headers))
+    response = client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
     assert response.get_json()["code"] == 401
@@ -123,25 +140,32 @@ def test_malformed_tokens_are_401(client, token):
 
 
 def test_a_token_not_yet_valid_is_401(client, auth):
-    user_id, _ = auth.citizen()
+    user_id, headers = auth.citizen()
     later = datetime.now(UTC) + timedelta(minutes=5)
-    token = forged({"sub": str(user_id), "nbf": later, "exp": later + timedelta(hours=1)})
+    token = forged(
+        {
+            "sub": str(user_id),
+            "jti": live_jti(headers),
+            "nbf": later,
+            "exp": later + timedelta(hours=1),
+        }
+    )
     assert client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_a_token_signed_with_hs512_and_our_key_is_401(client, auth):
-    user_id, _ = auth.citizen()
+    user_id, headers = auth.citizen()
     exp = datetime.now(UTC) + timedelta(hours=1)
-    token = forged({"sub": str(user_id), "exp": exp}, algorithm="HS512")
+    token = forged({"sub": str(user_id), "jti": live_jti(headers), "exp": exp}, algorithm="HS512")
     assert client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
 def test_a_forged_token_with_our_key_and_all_claims_is_accepted(client, auth):
     # Guards the test helpers above: the same construction with a valid shape does pass.
-    user_id, _ = auth.citizen()
+    user_id, headers = auth.citizen()
     exp = datetime.now(UTC) + timedelta(hours=1)
-    token = forged({"sub": str(user_id), "exp": exp})
+    token = forged({"sub": str(user_id), "jti": live_jti(headers), "exp": exp})
     assert client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
@@ -175,9 +199,9 @@ def signed(claims, headers=None) -> str:
     return jwt.api_jws.encode(payload.encode(), SECRET, algorithm="HS256", headers=headers)
 
 
-def claims_for(user_id, **changes) -> dict:
+def claims_for(user_id, session_jti: str, **changes) -> dict:
     now = int(datetime.now(UTC).timestamp())
-    claims = {"sub": str(user_id), "type": "access", "jti": "j", "ver": 0, "iat": now}
+    claims = {"sub": str(user_id), "type": "access", "jti": session_jti, "ver": 0, "iat": now}
     return {**claims, "exp": now + 3600, **changes}
 
 
@@ -187,18 +211,19 @@ def assert_refused(client, token: str) -> None:
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
 
 
-def a_signature_with(characters: str, user_id: int) -> str:
+def a_signature_with(characters: str, user_id: int, session_jti: str) -> str:
     """A valid token whose signature contains one of `characters`."""
+    now = int(datetime.now(UTC).timestamp())
     for n in range(1000):
-        token = signed(claims_for(user_id, jti=f"j{n}"))
+        token = signed(claims_for(user_id, session_jti, iat=now - n))
         if any(character in token.rsplit(".", 1)[1] for character in characters):
             return token
     raise AssertionError("no such signature in 1000 tries")
 
 
 def test_the_signed_helper_makes_accepted_tokens(client, auth):
-    user_id, _ = auth.citizen()
-    token = signed(claims_for(user_id))
+    user_id, headers = auth.citizen()
+    token = signed(claims_for(user_id, live_jti(headers)))
     assert client.get("/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
@@ -217,28 +242,31 @@ def test_a_padded_signature_is_401(client, auth):
 
 
 def test_the_standard_base64_alphabet_is_401(client, auth):
-    user_id, _ = auth.citizen()
-    token = a_signature_with("-_", user_id)
+    user_id, headers = auth.citizen()
+    token = a_signature_with("-_", user_id, live_jti(headers))
     head, signature = token.rsplit(".", 1)
     assert_refused(client, f"{head}.{signature.replace('-', '+').replace('_', '/')}")
 
 
 @pytest.mark.parametrize("junk", ["!!", "$$", "~~~~"])
 def test_junk_inside_a_signature_is_401(client, auth, junk):
-    user_id, _ = auth.citizen()
-    head, signature = signed(claims_for(user_id)).rsplit(".", 1)
+    user_id, headers = auth.citizen()
+    head, signature = signed(claims_for(user_id, live_jti(headers))).rsplit(".", 1)
     assert_refused(client, f"{head}.{signature[:10]}{junk}{signature[10:]}")
 
 
 def test_an_unknown_critical_header_is_401(client, auth):
-    user_id, _ = auth.citizen()
-    assert_refused(client, signed(claims_for(user_id), headers={"crit": ["acme"], "acme": 1}))
+    user_id, headers = auth.citizen()
+    assert_refused(
+        client,
+        signed(claims_for(user_id, live_jti(headers)), headers={"crit": ["acme"], "acme": 1}),
+    )
 
 
 @pytest.mark.parametrize("expiry", ["1e309", "Infinity", "NaN", "1e300"])
 def test_an_expiry_that_is_not_a_finite_integer_is_401(client, auth, expiry):
-    user_id, _ = auth.citizen()
-    text = json.dumps(claims_for(user_id, exp="EXP")).replace('"EXP"', expiry)
+    user_id, headers = auth.citizen()
+    text = json.dumps(claims_for(user_id, live_jti(headers), exp="EXP")).replace('"EXP"', expiry)
     assert_refused(client, signed(text))
 
 
@@ -254,20 +282,20 @@ def test_an_expiry_that_is_not_a_finite_integer_is_401(client, auth, expiry):
     ],
 )
 def test_a_subject_that_is_not_a_canonical_user_id_is_401(client, auth, subject):
-    user_id, _ = auth.citizen()
-    assert_refused(client, signed(claims_for(user_id, sub=subject(user_id))))
+    user_id, headers = auth.citizen()
+    assert_refused(client, signed(claims_for(user_id, live_jti(headers), sub=subject(user_id))))
 
 
 @pytest.mark.parametrize("subject", [str(2**40), str(2**31)])
 def test_a_subject_out_of_the_id_range_is_401_not_500(client, auth, subject):
-    auth.citizen()
-    assert_refused(client, signed(claims_for(1, sub=subject)))
+    _, headers = auth.citizen()
+    assert_refused(client, signed(claims_for(1, live_jti(headers), sub=subject)))
 
 
 @pytest.mark.parametrize("jti", [["j"], {"j": 1}, 7, "", "j" * 65])
 def test_a_jti_that_is_not_a_short_string_is_401_not_500(client, auth, jti):
-    user_id, _ = auth.citizen()
-    assert_refused(client, signed(claims_for(user_id, jti=jti)))
+    user_id, headers = auth.citizen()
+    assert_refused(client, signed(claims_for(user_id, live_jti(headers), jti=jti)))
 
 
 @pytest.mark.parametrize(
@@ -280,8 +308,8 @@ def test_a_jti_that_is_not_a_short_string_is_401_not_500(client, auth, jti):
     ],
 )
 def test_other_claims_of_the_wrong_type_are_401(client, auth, changes):
-    user_id, _ = auth.citizen()
-    assert_refused(client, signed(claims_for(user_id, **changes)))
+    user_id, headers = auth.citizen()
+    assert_refused(client, signed(claims_for(user_id, live_jti(headers), **changes)))
 
 
 def test_a_token_accepted_before_is_refused_once_it_expires(client, auth, monkeypatch):

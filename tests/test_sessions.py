@@ -43,7 +43,7 @@ def test_a_second_password_change_revokes_the_first_kept_session(client, auth):
     assert client.get("/users/me", headers=second).status_code == 200
 
 
-def test_prune_removes_only_dead_revocations_and_codes(client, app, auth, mailbox, monkeypatch):
+def test_prune_removes_only_old_sessions_and_dead_codes(client, app, auth, mailbox, monkeypatch):
     from datetime import timedelta
 
     from backend import clock
@@ -53,7 +53,10 @@ def test_prune_removes_only_dead_revocations_and_codes(client, app, auth, mailbo
     client.post("/auth/password/forgot", json={"email": "pruned@example.org"})
     mailbox.wait_for("pruned@example.org")  # the code is issued in the background
     runner = app.test_cli_runner()
-    assert "pruned 0 expired revocations and 0" in runner.invoke(args=["prune"]).output
-    later = clock.utcnow() + timedelta(hours=2)
-    monkeypatch.setattr(clock, "utcnow", lambda: later)
-    assert "pruned 1 expired revocations and 1" in runner.invoke(args=["prune"]).output
+    assert "pruned 0 old sessions and 0" in runner.invoke(args=["prune"]).output
+    now = clock.utcnow()
+    monkeypatch.setattr(clock, "utcnow", lambda: now + timedelta(hours=2))
+    # An ended, expired session is kept for the new-client check until 90 days have passed.
+    assert "pruned 0 old sessions and 1" in runner.invoke(args=["prune"]).output
+    monkeypatch.setattr(clock, "utcnow", lambda: now + timedelta(days=91))
+    assert "pruned 1 old sessions and 0" in runner.invoke(args=["prune"]).output

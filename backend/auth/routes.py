@@ -6,11 +6,12 @@ from flask import Response, g, jsonify, request
 from marshmallow import ValidationError
 
 from backend.api import Blueprint
-from backend.auth import mfa, services
+from backend.auth import mfa, services, sessions
 from backend.auth.schemas import (
     MFA_OTP_GRANT,
     ConfirmCodeSchema,
     EmailSchema,
+    EndedSessionsSchema,
     MessageSchema,
     MfaRequiredSchema,
     OAuthErrorSchema,
@@ -133,8 +134,16 @@ def _first_problem(messages: dict) -> str:
 @blp.login_required(before_enrolment=True)
 @blp.response(204)
 def logout():
-    """Sign out: the presented token is refused from now on, everywhere"""
-    services.sign_out(current_user(), g.token_claims)
+    """Sign out: the presented token's session ends, and every worker refuses the token"""
+    sessions.sign_out(g.caller["id"], g.caller["session_id"])
+
+
+@blp.route("/logout-all", methods=["POST"])
+@blp.login_required(before_enrolment=True)
+@blp.response(200, EndedSessionsSchema)
+def logout_all():
+    """Sign out everywhere else: every session but the caller's ends"""
+    return {"ended": sessions.end_others(g.caller["id"], g.caller["session_id"])}
 
 
 @blp.route("/password/forgot", methods=["POST"])

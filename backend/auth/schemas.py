@@ -89,6 +89,24 @@ class TokenSchema(Schema):
     expires_in = fields.Integer(required=True, metadata={"description": "Seconds"})
 
 
+class SignInSessionSchema(Schema):
+    """A sign-in session (one access token) as its owner sees it."""
+
+    id = fields.Integer()
+    issued_at = fields.DateTime()
+    last_seen_at = fields.DateTime(
+        metadata={"description": "Coarse: updated at most once a minute"}
+    )
+    expires_at = fields.DateTime()
+    client_address = fields.String(allow_none=True)
+    user_agent = fields.String(allow_none=True)
+    current = fields.Boolean(metadata={"description": "The session making this request"})
+
+
+class EndedSessionsSchema(Schema):
+    ended = fields.Integer(metadata={"description": "How many live sessions were ended"})
+
+
 class OAuthErrorSchema(Schema):
     """RFC 6749 §5.2 error body."""
 

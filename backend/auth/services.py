@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import NoReturn
 
 from flask_smorest import abort
@@ -10,13 +10,14 @@ from sqlalchemy import delete, or_, select
 
 from backend import clock, notify
 from backend.audit.services import record, record_now
+from backend.auth import sessions
 from backend.auth.codes import check_code, issue_code
 from backend.auth.lookups import look_up_account
 from backend.auth.notices import notify_security_event
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.policy import personal_problem
 from backend.extensions import db
-from backend.models import CodePurpose, Member, OneTimeCode, RevokedToken, Role, User
+from backend.models import CodePurpose, Member, OneTimeCode, Role, User
 from backend.models.user import WALK_IN_PASSWORD
 from backend.validation import normalise_email
 
@@ -133,18 +134,13 @@ def check_credentials(email: str, password: str) -> dict | None:
 
 
 def revoke_all_tokens(user: User, *, keep_jti: str | None = None) -> None:
-    """Every token issued to `user` so far stops working (except `keep_jti`); caller commits."""
+    """Every token issued to `user` so far stops working (except `keep_jti`); caller commits.
+
+    Their sessions are ended too, so the account's list of sessions shows only live ones.
+    """
     user.token_version += 1
     user.kept_jti = keep_jti
-
-
-def sign_out(user: User, claims: dict) -> None:
-    """Revoke the presented token on every worker and instance until it expires."""
-    expires_at = datetime.fromtimestamp(claims["exp"], UTC)
-    if db.session.get(RevokedToken, claims["jti"]) is None:
-        db.session.add(RevokedToken(jti=claims["jti"], user_id=user.id, expires_at=expires_at))
-    record("sign_out", actor_id=user.id, subject_id=user.id)
-    db.session.commit()
+    sessions.end_all(user.id, keep_jti=keep_jti)
 
 
 def require_password(user: User, password: str) -> None:
@@ -285,13 +281,14 @@ def close_account(user: User, *, actor: User) -> None:
 
 
 def prune_expired() -> tuple[int, int]:
-    """Delete revocations of tokens that have expired anyway, and dead codes; returns counts."""
+    """Delete sessions past their history window (backend/auth/sessions.py) and dead codes;
+    returns both counts."""
     now = clock.utcnow()
-    revocations = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+    pruned_sessions = sessions.prune()
     codes = db.session.execute(
         delete(OneTimeCode).where(
             or_(OneTimeCode.expires_at < now, OneTimeCode.used_at.is_not(None))
         )
     )
     db.session.commit()
-    return revocations.rowcount, codes.rowcount
+    return pruned_sessions, codes.rowcount

@@ -13,6 +13,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from backend import clock
+from backend.auth import sessions
 from backend.auth.lookups import CALLER_COLUMNS, look_up_caller
 from backend.auth.verify import AccessTokenVerifier
 from backend.extensions import db
@@ -22,15 +23,22 @@ MAX_AUTHORIZATION_HEADER = 8 * 1024
 
 
 def issue_access_token(user_id: int, token_version: int) -> tuple[str, int]:
-    """A signed bearer token for the account and its lifetime in seconds."""
+    """A signed bearer token for the account, as a new session, and its lifetime in seconds."""
     lifetime = timedelta(minutes=current_app.config["ACCESS_TOKEN_MINUTES"])
     # The times come from the clock `token_claims` checks them by, not Flask-JWT-Extended's own
-    # datetime.now (claims given here take precedence over its defaults).
+    # datetime.now (claims given here take precedence over its defaults, the jti too).
     now = clock.utcnow()
+    jti = sessions.start(user_id, now, now + lifetime)
     token = create_access_token(
         identity=str(user_id),
         expires_delta=lifetime,
-        additional_claims={"ver": token_version, "iat": now, "nbf": now, "exp": now + lifetime},
+        additional_claims={
+            "jti": jti,
+            "ver": token_version,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+        },
     )
     return token, int(lifetime.total_seconds())
 
@@ -90,14 +98,17 @@ def authenticate(token: str | None = None) -> dict:
     body); it is checked exactly as the Authorization header's would be.
 
     One indexed query checks everything: the account exists and is open, the token's version
-    is current (resets, password changes and deletions bump it), and its jti is not signed out.
+    is current (resets, password changes and deletions bump it), and its session is live (not
+    ended by a sign-out, by its owner or by an admin). The session's last-seen time is written
+    at most once a minute (backend/auth/sessions.py).
     It runs outside the session's transaction (autocommit on PostgreSQL), so a read-only
     request costs one round trip to the database, not BEGIN ... ROLLBACK around it.
     """
     claims = token_claims(bearer_token() if token is None else token)
     row = look_up_caller(int(claims["sub"]), claims["jti"])
-    if row is None or row["revoked_jti"] is not None or not is_current(row, claims):
+    if row is None or not is_current(row, claims):
         unauthorized("The token has been revoked; sign in again.", token_presented=True)
+    sessions.touch(row["session_id"], row["session_seen_at"])
     g.caller = row
     g.token_claims = claims
     return row

@@ -70,7 +70,8 @@ class AccessTokenVerifier:
 
     A client presents the same token on every request for its lifetime, so the checks that do
     not depend on the time run once per token and process (an LRU of the last few thousand
-    tokens that passed); expiry and not-before are checked on every call.
+    tokens that passed); expiry and not-before are checked on every call. Whether the token's
+    session is still live is never cached: the caller lookup reads it on every request.
     """
 
     def __init__(self, secret: bytes, remembered: int = 2048):

@@ -8,7 +8,8 @@ from backend.models.member import Member
 from backend.models.mfa import MfaChallenge, RecoveryCode
 from backend.models.reminder import Reminder
 from backend.models.session import SessionStatus, VaccinationSession
-from backend.models.token import CodePurpose, OneTimeCode, RevokedToken
+from backend.models.sign_in import SignInSession
+from backend.models.token import CodePurpose, OneTimeCode
 from backend.models.user import Role, User
 from backend.models.vaccination import Certificate, Status, Vaccination
 from backend.models.vaccine import Vaccine
@@ -28,9 +29,9 @@ __all__ = [
     "RecoveryCode",
     "Reminder",
     "OneTimeCode",
-    "RevokedToken",
     "Role",
     "SessionStatus",
+    "SignInSession",
     "Status",
     "User",
     "Vaccination",

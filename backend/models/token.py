@@ -1,5 +1,4 @@
-"""Token revocations (single-token logout) and one-time codes (password reset, contact checks,
-email change)."""
+"""One-time codes (password reset, contact checks, email change)."""
 
 from __future__ import annotations
 
@@ -11,16 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from backend import clock
 from backend.extensions import db
 from backend.models.types import UTCDateTime
-
-
-class RevokedToken(db.Model):
-    """A signed-out access token, refused until it would have expired anyway (then pruned)."""
-
-    __tablename__ = "revoked_tokens"
-
-    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class CodePurpose:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0015_email_change"
-down_revision = "0012"
+down_revision = "0014_sessions"
 branch_labels = None
 depends_on = None
 

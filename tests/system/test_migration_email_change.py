@@ -29,7 +29,7 @@ def test_0015_upgrades_filled_code_rows_and_downgrades_without_email_change_code
     with app.app_context():
         user_id = make_user().id
         try:
-            downgrade(revision="0012")
+            downgrade(revision="0014_sessions")
             with db.engine.begin() as connection:
                 _code(connection, user_id, "password_reset")
             upgrade(revision="0015_email_change")
@@ -38,7 +38,7 @@ def test_0015_upgrades_filled_code_rows_and_downgrades_without_email_change_code
                 target = "SELECT target FROM one_time_codes"
                 assert connection.execute(text(target)).scalar() is None
                 _code(connection, user_id, "email_change", target="new@example.org")
-            downgrade(revision="0012")
+            downgrade(revision="0014_sessions")
             columns = {
                 column["name"] for column in inspect(db.engine).get_columns("one_time_codes")
             }

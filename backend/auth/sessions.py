@@ -1,0 +1,202 @@
+"""Sign-in sessions: one per access token, seen and ended by their owner; the new-client notice.
+
+A token is accepted only while its session row is live (backend/auth/lookups.py reads it with
+the caller, in the same query), so ending a session takes effect on every worker and instance
+at once. Rows stay HISTORY after sign-in, ended or not, so that a sign-in from a client (address
+and user agent) the account has not used in that time is noticed; `prune` deletes older ones.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from flask import has_request_context, request
+from sqlalchemy import bindparam, delete, exists, insert, select, update
+
+from backend import clock, fastpath, notify
+from backend.audit.services import record
+from backend.errors import NotYourRecord
+from backend.extensions import db
+from backend.models import SignInSession, User
+
+HISTORY = timedelta(days=90)
+SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often per session
+MAX_USER_AGENT = 255
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+SESSIONS = SignInSession.__table__
+START = insert(SESSIONS)
+# Conditional, so workers that see the same stale time write it once between them.
+TOUCH = (
+    update(SESSIONS)
+    .where(SESSIONS.c.id == bindparam("session_id"), SESSIONS.c.last_seen_at < bindparam("cutoff"))
+    .values(last_seen_at=bindparam("now"))
+)
+
+
+def start(user_id: int, issued_at: datetime, expires_at: datetime) -> str:
+    """A new live session for the account; returns the `jti` its token must carry.
+
+    One autocommit INSERT (one round trip). A sign-in over HTTP also queues the new-client check.
+    """
+    jti = secrets.token_urlsafe(24)
+    address, user_agent = client()
+    fastpath.execute(
+        START,
+        {
+            "user_id": user_id,
+            "jti": jti,
+            "issued_at": issued_at,
+            "expires_at": expires_at,
+            "last_seen_at": issued_at,
+            "client_address": address,
+            "user_agent": user_agent,
+        },
+    )
+    if has_request_context():
+        notify.later(check_client, user_id, jti)
+    return jti
+
+
+def client() -> tuple[str | None, str | None]:
+    """The request's client address and user agent (printable, at most 255 characters)."""
+    if not has_request_context():
+        return None, None
+    user_agent = CONTROL_CHARACTERS.sub("", request.user_agent.string)[:MAX_USER_AGENT]
+    return request.remote_addr, user_agent or None
+
+
+def touch(session_id: int, last_seen_at: datetime) -> None:
+    """Move the session's last-seen time to now, if it is more than SEEN_EVERY old."""
+    now = clock.utcnow()
+    if now - last_seen_at >= SEEN_EVERY:
+        fastpath.execute(TOUCH, {"session_id": session_id, "cutoff": now - SEEN_EVERY, "now": now})
+
+
+def live(user_id: int, current_session_id: int | None = None) -> list[SignInSession]:
+    """The account's sessions whose tokens are accepted now, newest first; `current` marks the
+    one making the request."""
+    query = select(SignInSession).where(
+        SignInSession.user_id == user_id,
+        SignInSession.ended_at.is_(None),
+        SignInSession.expires_at > clock.utcnow(),
+    )
+    found = list(db.session.scalars(query.order_by(SignInSession.issued_at.desc())))
+    for session in found:
+        session.current = session.id == current_session_id
+    return found
+
+
+def _end(user_id: int, *conditions) -> int:
+    """End the account's live sessions that match `conditions`; the caller commits."""
+    ended = db.session.execute(
+        update(SignInSession)
+        .where(SignInSession.user_id == user_id, SignInSession.ended_at.is_(None), *conditions)
+        .values(ended_at=clock.utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return ended.rowcount
+
+
+def end_all(user_id: int, *, keep_jti: str | None = None) -> int:
+    """End every session of the account (but `keep_jti`'s); the caller commits."""
+    return _end(user_id, *([SignInSession.jti != keep_jti] if keep_jti else []))
+
+
+def sign_out(user_id: int, session_id: int) -> None:
+    """End the caller's own session (the token it presented)."""
+    _end(user_id, SignInSession.id == session_id)
+    record("sign_out", actor_id=user_id, subject_id=user_id)
+    db.session.commit()
+
+
+def end_one(user_id: int, session_id: int) -> None:
+    """End one live session of the account; 404 for anyone else's, or one already over."""
+    if not _end(user_id, SignInSession.id == session_id, SignInSession.expires_at > clock.utcnow()):
+        raise NotYourRecord("No such session.")
+    record("session.ended", actor_id=user_id, subject_id=user_id, details={"session": session_id})
+    db.session.commit()
+
+
+def end_others(user_id: int, current_session_id: int) -> int:
+    """End every session of the account but the caller's; returns how many were live."""
+    ended = _end(user_id, SignInSession.id != current_session_id)
+    record("sign_out.others", actor_id=user_id, subject_id=user_id, details={"ended": ended})
+    db.session.commit()
+    return ended
+
+
+def end_all_by_admin(user: User, *, admin_id: int) -> int:
+    """An admin ends every session of `user` (the admin's own too, if it is theirs)."""
+    ended = end_all(user.id)
+    record(
+        "sessions.ended_by_admin", actor_id=admin_id, subject_id=user.id, details={"ended": ended}
+    )
+    db.session.commit()
+    return ended
+
+
+def prune() -> int:
+    """Delete sessions signed in more than HISTORY ago whose tokens have expired; the count."""
+    now = clock.utcnow()
+    pruned = db.session.execute(
+        delete(SignInSession).where(
+            SignInSession.expires_at < now, SignInSession.issued_at < now - HISTORY
+        )
+    )
+    db.session.commit()
+    return pruned.rowcount
+
+
+def check_client(user_id: int, jti: str) -> None:
+    """In the background after a sign-in: the notice, if its client is new to the account.
+
+    New means no earlier session of the account in the last HISTORY came from the same address
+    with the same user agent. The first sign-in of an account younger than HISTORY has nothing
+    to compare with and is not noticed (the person has just registered or been given it); an
+    account idle for longer is, since whoever signs in then may not be its owner.
+    """
+    new = db.session.scalars(select(SignInSession).where(SignInSession.jti == jti)).first()
+    user = db.session.get(User, user_id)
+    if new is None or user is None or user.deleted_at is not None:
+        return
+    since = new.issued_at - HISTORY
+    earlier = [
+        SignInSession.user_id == user_id,
+        SignInSession.issued_at >= since,
+        SignInSession.id < new.id,
+    ]
+    same_client = exists().where(
+        *earlier,
+        SignInSession.client_address.is_not_distinct_from(new.client_address),
+        SignInSession.user_agent.is_not_distinct_from(new.user_agent),
+    )
+    if db.session.scalar(select(same_client)):
+        return
+    if user.created_at >= since and not db.session.scalar(select(exists().where(*earlier))):
+        return  # the account's first sign-in
+    notify_new_sign_in(user, new.client_address, new.user_agent)
+
+
+def notify_new_sign_in(user: User, address: str | None, user_agent: str | None) -> None:
+    """Tell the account's owner of a sign-in from a new client (email, SMS to a verified phone);
+    audited. Names the client and the time, never a token or password."""
+    record(
+        "sign_in.new_client",
+        actor_id=user.id,
+        subject_id=user.id,
+        details={"client_address": address, "user_agent": user_agent},
+    )
+    db.session.commit()
+    when = clock.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    notify.send(
+        email=user.email,
+        phone=user.phone_number if user.verified else None,
+        subject="New sign-in to your account",
+        text=f"Your account was signed in to at {when} from a device we had not seen:\n"
+        f"address {address or 'unknown'}, {user_agent or 'unknown browser or app'}.\n"
+        "If this was you, there is nothing to do. If not, change your password and end that"
+        " session in your account's list of sessions.",
+    )

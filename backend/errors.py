@@ -197,8 +197,11 @@ def close_session(_exception: BaseException | None) -> None:
     Flask-SQLAlchemy's own teardown (registered earlier, so it runs after this one) then finds
     the session closed.
     """
-    release_session()
-    db.session.close()
+    try:
+        db.session.close()  # closing, not rolling back: loaded objects keep their values
+    except DBAPIError as error:
+        log.warning("closing the session failed, connection dropped: %s", type(error.orig).__name__)
+        db.session().invalidate()
 
 
 def register_errorhandlers(app: Flask) -> None:

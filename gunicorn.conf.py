@@ -3,6 +3,7 @@
 Everything a PaaS sets comes from the environment: PORT, WEB_CONCURRENCY.
 """
 
+import gc
 import os
 import shutil
 import tempfile
@@ -49,6 +50,17 @@ metrics_dir = os.environ.setdefault(
 def on_starting(server):
     shutil.rmtree(metrics_dir, ignore_errors=True)
     os.makedirs(metrics_dir, exist_ok=True)
+
+
+def pre_fork(server, worker):
+    """Freeze what the preloaded app made, so a worker's garbage collector never walks it.
+
+    The app is ~200,000 tracked objects: a full collection walking them took 100-480 ms (a p99
+    spike for every request queued behind it) and wrote to every page holding one (copy on
+    write). Frozen, a full collection takes ~0.1 ms (bench/notes.md, Python's gc.freeze docs).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def post_fork(server, worker):

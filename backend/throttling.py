@@ -75,6 +75,7 @@ def throttled(throttle: Throttle) -> Callable:
                 throttling.check(throttle)  # raises RateLimitExceeded (429) over budget
             return view(*args, **kwargs)
 
+        wrapper.throttled = True  # read by `_unthrottled` (copied outward by functools.wraps)
         return wrapper
 
     return decorator
@@ -112,6 +113,17 @@ class Throttling:
         return limit(check)
 
 
+def _unthrottled() -> bool:
+    """Flask-Limiter's request filter: a route without `@blp.throttle` has no limit to check.
+
+    No default or application limits are configured, so the Limiter's hook before every request
+    finds nothing to count on such a route; the filter tells it so before it resolves limits
+    (about a third of the CPU of a `GET /health`, docs in bench/notes.md).
+    """
+    view = current_app.view_functions.get(request.endpoint)
+    return not getattr(view, "throttled", False)
+
+
 def _setting(name: str) -> str:
     return current_app.config[name]
 
@@ -130,5 +142,6 @@ def init_throttling(app: Flask) -> Throttling | None:
         # Fail open: if Redis is unreachable, serve the request (Flask-Limiter logs the error).
         swallow_errors=True,
     )
+    limiter.request_filter(_unthrottled)
     throttling = app.extensions["throttling"] = Throttling(limiter)
     return throttling

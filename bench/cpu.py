@@ -1,8 +1,13 @@
-"""CPU time of the server side, read from /proc: gunicorn's tree and PostgreSQL's tree.
+"""CPU time of the server side, read from /proc: gunicorn's tree and the bench database's
+PostgreSQL backends.
 
 A master's `cutime + cstime` hold the CPU of the children it has reaped, so the sum of a
 master's own, its reaped children's and its live children's CPU counts workers recycled during
-a phase, and PostgreSQL backends that closed (the postmaster reaps them), exactly once.
+a phase exactly once. PostgreSQL is counted per backend serving the bench's database (its
+process title names the database): the whole postmaster tree would also count every other
+database's clients on a shared host (a floor that never connects measured 135-300 us of
+"PostgreSQL" per request while other test runs used the server). The app's pools keep their
+backends for the whole phase; one that closes mid-phase loses its share.
 """
 
 from __future__ import annotations
@@ -56,20 +61,42 @@ def postmaster_pid() -> int | None:
     return None
 
 
+def backend_seconds(postmaster: int, database: str) -> dict[int, float]:
+    """CPU seconds of each live PostgreSQL backend connected to `database`."""
+    seconds = {}
+    for pid in _children(postmaster):
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
+        except OSError:
+            continue
+        # "postgres: [CLUSTER:] USER DATABASE HOST(PORT) STATE" (Debian names the cluster)
+        words = [word.decode(errors="replace") for word in title[1:]]
+        if words and words[0].endswith(":"):
+            words = words[1:]
+        if len(words) > 1 and words[1] == database:
+            fields = _stat(pid)
+            if fields is not None:
+                seconds[pid] = (int(fields[11]) + int(fields[12])) / TICK
+    return seconds
+
+
 class ServerCpu:
-    """CPU seconds used by the app server (and PostgreSQL) between `start()` and `stop()`."""
+    """CPU seconds used by the app server (and its database's backends) between `start()` and
+    `stop()`."""
 
-    def __init__(self, gunicorn_pid: int):
+    def __init__(self, gunicorn_pid: int, database: str | None):
         self.gunicorn_pid = gunicorn_pid
-        self.postmaster = postmaster_pid()
+        self.database = database
+        self.postmaster = postmaster_pid() if database else None
 
-    def sample(self) -> tuple[float, float]:
-        database = tree_seconds(self.postmaster) if self.postmaster else 0.0
-        return tree_seconds(self.gunicorn_pid), database
+    def sample(self) -> tuple[float, dict[int, float]]:
+        backends = backend_seconds(self.postmaster, self.database) if self.postmaster else {}
+        return tree_seconds(self.gunicorn_pid), backends
 
     def start(self) -> None:
         self._start = self.sample()
 
     def stop(self) -> dict:
-        app, database = self.sample()
-        return {"app_cpu_s": app - self._start[0], "db_cpu_s": database - self._start[1]}
+        app, backends = self.sample()
+        database = sum(cpu - self._start[1].get(pid, 0.0) for pid, cpu in backends.items())
+        return {"app_cpu_s": app - self._start[0], "db_cpu_s": database}

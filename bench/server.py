@@ -10,6 +10,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bench.cpu import ServerCpu, tree_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +50,8 @@ class Server:
             command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
         self._wait_until_up("/health" if app == "wsgi:app" else "/")
-        self.cpu = ServerCpu(self.process.pid)
+        database = make_url(env["DATABASE_URL"]).database if env.get("DATABASE_URL") else None
+        self.cpu = ServerCpu(self.process.pid, database)
         # What one worker costs to start (with preload_app: the fork and post_fork): the least
         # CPU any worker has used by now (one of them answered the start-up check).
         self.boot_cpu_s = min(tree_seconds(pid) for pid in self.worker_pids())

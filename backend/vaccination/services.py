@@ -15,6 +15,7 @@ from backend.audit.services import record
 from backend.extensions import db
 from backend.models import Center, Status, User, Vaccination, Vaccine
 from backend.models.center import city_key
+from backend.stats import tallies
 from backend.vaccination.certificates import issue_certificate
 
 BOOKING_HORIZON_DAYS = 365
@@ -221,6 +222,7 @@ def give(vaccination: Vaccination, actor: User, given: date, event: str, **dose)
     refusal = "Only a pending registration can be approved"
     if not _move(vaccination, Status.PENDING, Status.APPROVED, refusal, **review, **dose):
         return False
+    tallies.count(vaccination, 1)
     certificate = issue_certificate(vaccination)
     db.session.add(certificate)
     _record(event, actor, vaccination)
@@ -245,6 +247,7 @@ def revoke(admin: User, vaccination_id: int, reason: str) -> Vaccination:
     vaccination = _reviewable(admin, vaccination_id)
     refusal = "Only an approved registration has a certificate to revoke"
     if _move(vaccination, Status.APPROVED, Status.REVOKED, refusal):
+        tallies.count(vaccination, -1)
         certificate = vaccination.certificate
         certificate.revoked_at, certificate.revoke_reason = clock.utcnow(), reason
         certificate.revoked_by_id = admin.id

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.extensions import db
-from backend.models import CenterTally, Status, Vaccination, VaccineTally
-
-UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+from backend.models import CenterTally, Status, Vaccination, VaccineTally, upsert
 
 
 def count(vaccination: Vaccination, change: int) -> None:
@@ -18,7 +15,6 @@ def count(vaccination: Vaccination, change: int) -> None:
     INSERT ... ON CONFLICT DO UPDATE adds to the row under its lock, so concurrent doses of one
     center and day queue on that row and none is lost; the caller commits with the dose.
     """
-    upsert = UPSERTS[db.engine.dialect.name]
     day = vaccination.vaccination_date or vaccination.created_at.date()
     keys = (
         (CenterTally, {"day": day, "center_id": vaccination.center_id}),
@@ -32,7 +28,7 @@ def count(vaccination: Vaccination, change: int) -> None:
         ),
     )
     for model, key in keys:
-        statement = upsert(model).values(**key, doses=change)
+        statement = upsert.insert(model).values(**key, doses=change)
         db.session.execute(
             statement.on_conflict_do_update(
                 index_elements=list(key), set_={"doses": model.doses + statement.excluded.doses}

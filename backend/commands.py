@@ -58,12 +58,14 @@ class VaccinatorSchema(Schema):
     email = Email(required=True)
     password = Password(required=True)
     center_id = fields.Integer(required=True, strict=True)
+    nid = NationalId(required=True)
 
 
 @users_cli.command("create-vaccinator")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--center-id", "center_id", required=True, type=int, help="The center they work at")
+@click.option("--nid", required=True, help="Their own national ID")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_vaccinator(**options):
     """Create a vaccinator account attached to one center."""

@@ -1,4 +1,4 @@
-"""dose tallies: approved doses per day and center, and per day, vaccine and dose number
+"""center: dose tallies (per day and center; per day, vaccine and dose number); staff NIDs
 
 Revision ID: 0017_center
 Revises: 0012
@@ -31,6 +31,8 @@ FILL_BY_VACCINE = (
 
 
 def upgrade():
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("staff_nid", sa.String(length=20), nullable=True))
     op.create_table(
         "dose_tallies_by_center",
         sa.Column("day", sa.Date(), nullable=False),
@@ -67,3 +69,5 @@ def upgrade():
 def downgrade():
     op.drop_table("dose_tallies_by_vaccine")
     op.drop_table("dose_tallies_by_center")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("staff_nid")

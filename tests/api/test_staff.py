@@ -38,3 +38,11 @@ def test_the_nid_may_be_that_of_their_own_citizen_account(client, auth, center):
     admin = auth.admin()[1]
     response = client.post("/staff", json=body(center, nid="1988123456789"), headers=admin)
     assert response.status_code == 201, response.get_json()
+
+
+def test_the_cli_needs_the_nid_too(app, center):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create-vaccinator", "--email", "nasima@example.org", "--name", "Nasima"]
+        + ["--center-id", str(center), "--password", "a long vaccinator secret"]
+    )
+    assert result.exit_code != 0 and "--nid" in result.output

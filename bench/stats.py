@@ -6,6 +6,7 @@ generate_series, recounts the dose tallies (`flask stats rebuild-tallies`, as af
 import), VACUUM ANALYZE, then measures GET /stats/doses for each grouping and GET /stats/public
 under the shipped gunicorn settings, and the public figures' uncached computation in-process.
 Target: p50 under 100 ms. Seeded doses have no certificates: this database serves statistics only.
+`python -m bench.stats --reuse` measures again without seeding.
 """
 
 from __future__ import annotations
@@ -125,9 +126,12 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     env = {**production_env(), "DATABASE_URL": DATABASE_URL}
     started = time.monotonic()
-    print(f"fresh database {make_url(DATABASE_URL).database}; seeding {DOSES:,} doses given")
-    seed(env)
-    print(f"  seeded in {time.monotonic() - started:.0f} s")
+    if "--reuse" in sys.argv:  # measure again on the database a previous run seeded
+        print(f"reusing {make_url(DATABASE_URL).database}")
+    else:
+        print(f"fresh database {make_url(DATABASE_URL).database}; seeding {DOSES:,} doses given")
+        seed(env)
+        print(f"  seeded in {time.monotonic() - started:.0f} s")
     app = Server("wsgi:app", 8203, WORKER_MODELS["sync"], unthrottled(env), OUT / "stats.log")
     results = {}
     try:

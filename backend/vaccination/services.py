@@ -222,11 +222,13 @@ def give(vaccination: Vaccination, actor: User, given: date, event: str, **dose)
     refusal = "Only a pending registration can be approved"
     if not _move(vaccination, Status.PENDING, Status.APPROVED, refusal, **review, **dose):
         return False
-    tallies.count(vaccination, 1)
     certificate = issue_certificate(vaccination)
     db.session.add(certificate)
     _record(event, actor, vaccination)
     _record("certificate.issued", actor, vaccination, certificate_id=certificate.id)
+    # Last before the commit: the day's per-vaccine row is shared by every center, so its lock
+    # is held only for the commit itself.
+    tallies.count(vaccination, 1)
     db.session.commit()
     return True
 
@@ -247,11 +249,11 @@ def revoke(admin: User, vaccination_id: int, reason: str) -> Vaccination:
     vaccination = _reviewable(admin, vaccination_id)
     refusal = "Only an approved registration has a certificate to revoke"
     if _move(vaccination, Status.APPROVED, Status.REVOKED, refusal):
-        tallies.count(vaccination, -1)
         certificate = vaccination.certificate
         certificate.revoked_at, certificate.revoke_reason = clock.utcnow(), reason
         certificate.revoked_by_id = admin.id
         _record("certificate.revoked", admin, vaccination, certificate_id=certificate.id)
+        tallies.count(vaccination, -1)
         db.session.commit()
     return vaccination
 

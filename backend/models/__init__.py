@@ -8,7 +8,7 @@ from backend.models.member import Member
 from backend.models.mfa import MfaChallenge, RecoveryCode
 from backend.models.reminder import Reminder
 from backend.models.session import SessionStatus, VaccinationSession
-from backend.models.tally import CenterTally, VaccineTally
+from backend.models.tally import CenterMonthTally, CenterTally, VaccineTally
 from backend.models.token import CodePurpose, OneTimeCode, RevokedToken
 from backend.models.user import Role, User
 from backend.models.vaccination import Certificate, Status, Vaccination
@@ -20,6 +20,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Center",
+    "CenterMonthTally",
     "CenterTally",
     "Certificate",
     "Correction",

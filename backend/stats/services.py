@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 
 from backend.extensions import db
-from backend.models import Center, CenterTally, Vaccine, VaccineTally
+from backend.models import Center, CenterMonthTally, CenterTally, Vaccine, VaccineTally
 from backend.sessions.calendar import local_today
 
 
@@ -27,13 +27,59 @@ def _tally(group_by: str):
 def _summed(group_by: str, start: date | None, end: date | None):
     """Doses per group over the days asked, as a subquery (key, doses); no empty groups."""
     tally, columns = _tally(group_by)
+    if tally is CenterTally:
+        parts = _center_parts(start, end)
+        rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+        doses = func.sum(rows.c.doses)
+        query = select(rows.c.center_id, doses.label("doses")).group_by(rows.c.center_id)
+        return query.having(doses > 0).subquery()
     doses = func.sum(tally.doses)
     query = select(*columns, doses.label("doses")).group_by(*columns).having(doses > 0)
+    return _within(query, tally.day, start, end).subquery()
+
+
+def _within(query, day, start: date | None, end: date | None):
     if start is not None:
-        query = query.where(tally.day >= start)
+        query = query.where(day >= start)
     if end is not None:
-        query = query.where(tally.day <= end)
-    return query.subquery()
+        query = query.where(day <= end)
+    return query
+
+
+def _center_parts(start: date | None, end: date | None) -> list:
+    """(center_id, doses) rows covering the range: whole months from the monthly tally, the
+    days before the first whole month and after the last from the daily one."""
+    first = None if start is None else _first_whole_month(start)
+    after = None if end is None else _after_whole_months(end)
+    if first is not None and after is not None and first >= after:  # no whole month inside
+        return [_within(_center_days(), CenterTally.day, start, end)]
+    months = select(CenterMonthTally.center_id, CenterMonthTally.doses)
+    if first is not None:
+        months = months.where(CenterMonthTally.month >= first)
+    if after is not None:
+        months = months.where(CenterMonthTally.month < after)
+    parts = [months]
+    if start is not None and start < first:
+        parts.append(_within(_center_days(), CenterTally.day, start, first - timedelta(days=1)))
+    if end is not None and after <= end:
+        parts.append(_within(_center_days(), CenterTally.day, after, end))
+    return parts
+
+
+def _center_days():
+    return select(CenterTally.center_id, CenterTally.doses)
+
+
+def _first_whole_month(start: date) -> date:
+    """The first day of the first month that starts on or after `start`."""
+    if start.day == 1:
+        return start
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _after_whole_months(end: date) -> date:
+    """The first day of the month after the last month that ends on or before `end`."""
+    return (end + timedelta(days=1)).replace(day=1)
 
 
 def dose_counts(group_by: str, start: date | None, end: date | None) -> list[dict]:

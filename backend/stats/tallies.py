@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Date, delete, func, insert, select, text
 
 from backend.extensions import db
-from backend.models import CenterTally, Status, Vaccination, VaccineTally, upsert
+from backend.models import CenterMonthTally, CenterTally, Status, Vaccination, VaccineTally, upsert
 
 
 def count(vaccination: Vaccination, change: int) -> None:
@@ -18,6 +18,7 @@ def count(vaccination: Vaccination, change: int) -> None:
     day = vaccination.vaccination_date or vaccination.created_at.date()
     keys = (
         (CenterTally, {"day": day, "center_id": vaccination.center_id}),
+        (CenterMonthTally, {"month": day.replace(day=1), "center_id": vaccination.center_id}),
         (
             VaccineTally,
             {
@@ -55,5 +56,20 @@ def rebuild() -> tuple[int, int]:
         source = select(*columns, func.count()).where(given).group_by(*columns)
         result = db.session.execute(insert(model).from_select(names, source))
         written.append(result.rowcount)
+    db.session.execute(delete(CenterMonthTally))
+    month = month_start(CenterTally.day)
+    by_month = select(month, CenterTally.center_id, func.sum(CenterTally.doses))
+    db.session.execute(
+        insert(CenterMonthTally).from_select(
+            ["month", "center_id", "doses"], by_month.group_by(month, CenterTally.center_id)
+        )
+    )
     db.session.commit()
     return written[0], written[1]
+
+
+def month_start(day):
+    """SQL for the first day of `day`'s month, on either database."""
+    if db.engine.dialect.name == "postgresql":
+        return func.cast(func.date_trunc("month", day), Date)
+    return func.date(day, "start of month")

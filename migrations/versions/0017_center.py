@@ -1,4 +1,4 @@
-"""center: dose tallies (per day and center; per day, vaccine and dose number); staff NIDs
+"""center: dose tallies (by day and center, month and center, day and vaccine); staff NIDs
 
 Revision ID: 0017_center
 Revises: 0012
@@ -28,6 +28,16 @@ FILL_BY_VACCINE = (
     f" SELECT {DAY}, vaccine_id, dose_number, count(*) FROM vaccinations"
     f" WHERE status = 'approved' GROUP BY {DAY}, vaccine_id, dose_number"
 )
+
+
+FILL_BY_CENTER_MONTH = (
+    "INSERT INTO dose_tallies_by_center_month (month, center_id, doses)"
+    " SELECT {month}, center_id, sum(doses) FROM dose_tallies_by_center GROUP BY {month}, center_id"
+)
+MONTH = {
+    "postgresql": "CAST(date_trunc('month', day) AS date)",
+    "sqlite": "date(day, 'start of month')",
+}
 
 
 def upgrade():
@@ -62,11 +72,26 @@ def upgrade():
             "day", "vaccine_id", "dose_number", name=op.f("pk_dose_tallies_by_vaccine")
         ),
     )
+    op.create_table(
+        "dose_tallies_by_center_month",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("center_id", sa.Integer(), nullable=False),
+        sa.Column("doses", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["center_id"],
+            ["centers.id"],
+            name=op.f("fk_dose_tallies_by_center_month_center_id_centers"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("month", "center_id", name=op.f("pk_dose_tallies_by_center_month")),
+    )
     op.execute(FILL_BY_CENTER)
     op.execute(FILL_BY_VACCINE)
+    op.execute(FILL_BY_CENTER_MONTH.format(month=MONTH[op.get_bind().dialect.name]))
 
 
 def downgrade():
+    op.drop_table("dose_tallies_by_center_month")
     op.drop_table("dose_tallies_by_vaccine")
     op.drop_table("dose_tallies_by_center")
     with op.batch_alter_table("users", schema=None) as batch_op:

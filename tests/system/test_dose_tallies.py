@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, inspect, select
 
 from backend.extensions import db
-from backend.models import CenterTally, Vaccination, VaccineTally
+from backend.models import CenterMonthTally, CenterTally, Vaccination, VaccineTally
 from tests.factories import make_dose, make_user
 
 APPROVERS = 8
@@ -53,3 +53,7 @@ def test_0017_counts_the_doses_already_given_and_downgrades_cleanly(app):
         ).all()
         assert sorted(by_day) == [(date(2026, 1, 5), 2), (date(2026, 1, 6), 1)]
         assert tallied(CenterTally) == db.session.query(Vaccination).count() == 3
+        months = select(CenterMonthTally.month, func.sum(CenterMonthTally.doses))
+        assert db.session.execute(months.group_by(CenterMonthTally.month)).all() == [
+            (date(2026, 1, 1), 3)
+        ]

@@ -88,7 +88,10 @@ def seed(env: dict) -> None:
         cursor.execute("VACUUM ANALYZE vaccinations")
     sh(flask, "stats", "rebuild-tallies", env=env)
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE dose_tallies_by_center, dose_tallies_by_vaccine")
+        cursor.execute(
+            "VACUUM ANALYZE dose_tallies_by_center, dose_tallies_by_center_month,"
+            " dose_tallies_by_vaccine"
+        )
     connection.close()
     sh(
         flask,

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format migrate soak bench compose-env stack stack-down stack-tools rush clean
+.PHONY: run test lint format migrate soak bench bench-stats compose-env stack stack-down stack-tools rush clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -69,10 +69,17 @@ rush: $(BIN)/activate stack-tools
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(BIN)/python scripts/rush.py
 
-## make bench: the benchmark (PostgreSQL at BENCH_DATABASE_URL, wrk; about 15 minutes)
+## make bench: the benchmark (PostgreSQL at BENCH_DATABASE_URL, wrk; about 15 minutes), then
+## bench-stats; fails when either misses a target
 bench: $(BIN)/activate
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
-	$(BIN)/python -m bench.run
+	status=0; $(BIN)/python -m bench.run || status=1; \
+	$(BIN)/python -m bench.stats || status=1; exit $$status
+
+## make bench-stats: /stats with 1,000,000 doses given (BENCH_STATS_DATABASE_URL; ~6 minutes)
+bench-stats: $(BIN)/activate
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BIN)/python -m bench.stats
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,5 +1,5 @@
 """Flask CLI: users create-admin, create-vaccinator and reset-mfa, prune, audit verify,
-certificates rotate-key, reminders send."""
+certificates rotate-key, reminders send, stats rebuild-tallies."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from backend.demo import demo_cli
 from backend.demo_sessions import seed_sessions  # noqa: F401  (adds `demo sessions` to demo_cli)
 from backend.extensions import db
 from backend.staff import services as staff
+from backend.stats import tallies
 from backend.vaccination import certificates
 from backend.validation import Email, NationalId, Password, PhoneNumber, Text
 
@@ -57,12 +58,14 @@ class VaccinatorSchema(Schema):
     email = Email(required=True)
     password = Password(required=True)
     center_id = fields.Integer(required=True, strict=True)
+    nid = NationalId(required=True)
 
 
 @users_cli.command("create-vaccinator")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--center-id", "center_id", required=True, type=int, help="The center they work at")
+@click.option("--nid", required=True, help="Their own national ID")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_vaccinator(**options):
     """Create a vaccinator account attached to one center."""
@@ -149,10 +152,21 @@ def send_reminders(dry_run: bool):
     click.echo(f"{'would send' if dry_run else 'sent'} {counted} reminders")
 
 
+stats_cli = AppGroup("stats", help="Dose statistics.")
+
+
+@stats_cli.command("rebuild-tallies")
+def rebuild_tallies():
+    """Recount the dose tallies from the vaccinations, after doses were imported with SQL."""
+    by_center, by_vaccine = tallies.rebuild()
+    click.echo(f"dose tallies rebuilt: {by_center} center-days, {by_vaccine} vaccine-days")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(stats_cli)
     app.cli.add_command(prune)
     app.cli.add_command(demo_cli)

@@ -1,8 +1,9 @@
 """Reminders: appointments tomorrow and doses that became due, sent once each (from cron).
 
 People are read in keyset-paginated batches (id > last, LIMIT BATCH), so a million rows cost a
-thousand small queries and bounded memory. Each batch's reminders are recorded (unique `key`)
-and committed before they are queued: a reminder is sent at most once, even if a run dies.
+thousand small queries and bounded memory. Each batch's reminders are claimed (INSERT ... ON
+CONFLICT DO NOTHING RETURNING on the unique `key`) and committed before they are queued: a
+reminder is sent at most once, even if a run dies or two cron runs overlap.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from backend.models import (
     User,
     Vaccination,
     VaccinationSession,
+    upsert,
 )
 from backend.sessions.calendar import local_today
 
@@ -154,6 +156,20 @@ def _unsent(batch: list[Due]) -> list[Due]:
     return [due for due in batch if due.key not in sent]
 
 
+def _claim(batch: list[Due]) -> list[Due]:
+    """Record the batch's unsent reminders and keep those this run recorded, in one statement.
+
+    INSERT ... ON CONFLICT (key) DO NOTHING RETURNING key: of two runs racing over one batch,
+    each reminder's row is written by exactly one, which alone sends it; the other skips it
+    instead of failing on the unique key.
+    """
+    rows = [{"key": due.key, "kind": due.kind, "user_id": due.user_id} for due in batch]
+    statement = upsert.insert(Reminder).values(rows).on_conflict_do_nothing(index_elements=["key"])
+    claimed = set(db.session.scalars(statement.returning(Reminder.key)))
+    db.session.commit()  # recorded first: a crash after this never sends twice
+    return [due for due in batch if due.key in claimed]
+
+
 def send_due(*, dry_run: bool = False) -> Iterator[Due]:
     """Record and queue every reminder due now, yielding each; `dry_run` records and sends none."""
     today = local_today()
@@ -161,10 +177,7 @@ def send_due(*, dry_run: bool = False) -> Iterator[Due]:
         for batch in batches:
             unsent = _unsent(batch)
             if not dry_run and unsent:
-                db.session.add_all(
-                    Reminder(key=due.key, kind=due.kind, user_id=due.user_id) for due in unsent
-                )
-                db.session.commit()  # recorded first: a crash after this never sends twice
+                unsent = _claim(unsent)
                 for due in unsent:
                     notify.send(
                         email=due.email,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from tests.outbox import SmsInbox, start_smtp
 from tests.registry import Registry
 
 DEFAULT_PASSWORD = "correct horse battery"
+STAFF_NIDS = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -168,8 +170,9 @@ class Auth:
         return self.citizen(role_id=2, **fields)
 
     def vaccinator(self, center_id: int, **fields):
-        """A vaccinator at `center_id` (no NID, like the staff accounts admins create)."""
+        """A vaccinator at `center_id` with a staff NID only, like the accounts admins create."""
         fields.setdefault("nid", None)
+        fields.setdefault("staff_nid", f"77{center_id:04d}{next(STAFF_NIDS):07d}")
         return self.citizen(role_id=3, center_id=center_id, **fields)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from backend.auth.passwords import hash_password
 from backend.extensions import db
 from backend.models import Center, Status, User, Vaccination, VaccinationSession, Vaccine
+from backend.stats import tallies
 
 _sequence = itertools.count(1)
 DEFAULT_PASSWORD = "correct horse battery"
@@ -93,5 +94,7 @@ def make_dose(user: User, *, vaccine: str = "Pfizer", given: date, **fields) -> 
         **values,
     )
     db.session.add(dose)
+    db.session.flush()
+    tallies.count(dose, 1)  # as the services do when they give a dose
     db.session.commit()
     return dose

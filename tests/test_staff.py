@@ -18,6 +18,7 @@ def center(app):
 
 def staff_body(center_id: int, **fields) -> dict:
     body = {"name": "Rina Akter", "email": "rina@example.org", "center_id": center_id}
+    body["nid"] = "1985123456789"
     return {**body, **fields}
 
 
@@ -107,7 +108,8 @@ def test_a_vaccinator_is_refused_admin_routes(client, auth, center):
 def test_cli_creates_a_vaccinator(app, center):
     result = app.test_cli_runner().invoke(
         args=["users", "create-vaccinator", "--email", "Nur@Example.org", "--name", "Nur"]
-        + ["--center-id", str(center), "--password", "a long vaccinator secret"]
+        + ["--center-id", str(center), "--nid", "1985123456789"]
+        + ["--password", "a long vaccinator secret"]
     )
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -118,7 +120,7 @@ def test_cli_creates_a_vaccinator(app, center):
 def test_cli_prompts_for_the_password(app, center):
     result = app.test_cli_runner().invoke(
         args=["users", "create-vaccinator", "--email", "nur@example.org", "--name", "Nur"]
-        + ["--center-id", str(center)],
+        + ["--center-id", str(center), "--nid", "1985123456789"],
         input="a long vaccinator secret\na long vaccinator secret\n",
     )
     assert result.exit_code == 0, result.output
@@ -128,6 +130,7 @@ def test_cli_prompts_for_the_password(app, center):
 def test_cli_refuses_an_unknown_center(app):
     result = app.test_cli_runner().invoke(
         args=["users", "create-vaccinator", "--email", "nur@example.org", "--name", "Nur"]
-        + ["--center-id", "999999", "--password", "a long vaccinator secret"]
+        + ["--center-id", "999999", "--nid", "1985123456789"]
+        + ["--password", "a long vaccinator secret"]
     )
     assert result.exit_code == 1 and "center" in result.output

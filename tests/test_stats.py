@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 
 from backend.extensions import db
-from backend.models import User
+from backend.models import User, Vaccination
 from backend.sessions.calendar import local_today
-from tests.factories import make_center, make_dose, make_user
+from tests.factories import make_center, make_dose, make_user, vaccine_id
 
 DAY1, DAY2 = date(2026, 3, 1), date(2026, 3, 2)
 
@@ -29,8 +29,15 @@ def known_doses(app):
         make_dose(bo, given=DAY1, center_id=dhaka_a)
         make_dose(cy, given=DAY2, center_id=sylhet, vaccine="Moderna")
         make_dose(make_user(), given=local_today(), center_id=sylhet)
-        rejected = make_dose(make_user(), given=DAY1, center_id=sylhet)
-        rejected.status = "rejected"
+        rejected = Vaccination(
+            user_id=make_user().id,
+            vaccine_id=vaccine_id("Pfizer"),
+            center_id=sylhet,
+            dose_number=1,
+            status="rejected",
+            vaccination_date=DAY1,
+        )
+        db.session.add(rejected)
         db.session.commit()
         return {"dhaka_a": dhaka_a, "dhaka_b": dhaka_b, "sylhet": sylhet}
 

@@ -49,11 +49,29 @@ def _state(appointment: Appointment) -> str:
     return appointment.vaccination.status
 
 
-def refuse_self(vaccinator: User, holder: User | Member) -> None:
-    """403 when the person to vaccinate is the vaccinator (same account, or same NID)."""
+SELF_DOSE = "Nobody records a dose given to themselves; another vaccinator must."
+NO_OWN_NID = (
+    "Your staff account has no national ID on file, so a dose to yourself could not be told"
+    " apart; an admin must create your account with it (POST /staff `nid`)."
+)
+
+
+def own_nids(vaccinator: User) -> set[str]:
+    """The national IDs that are the vaccinator's own: their staff NID, and their account's."""
+    return {nid for nid in (vaccinator.staff_nid, vaccinator.nid) if nid}
+
+
+def refuse_self(vaccinator: User, holder: User | Member | None, nid: str | None = None) -> None:
+    """403 when the person to vaccinate is the vaccinator: the same account, or one of their
+    own NIDs on the holder's record (their citizen account, a member, a walk-in record) or
+    given for a walk-in (`nid`); and for a vaccinator with no NID on file, who could not be told
+    apart from anyone."""
+    own = own_nids(vaccinator)
+    if not own:
+        abort(403, message=NO_OWN_NID)
     same_account = isinstance(holder, User) and holder.id == vaccinator.id
-    if same_account or (vaccinator.nid is not None and holder.nid == vaccinator.nid):
-        abort(403, message="Nobody records a dose given to themselves; another vaccinator must.")
+    if same_account or (holder is not None and holder.nid in own) or nid in own:
+        abort(403, message=SELF_DOSE)
 
 
 def check_code(appointment: Appointment, code: str, vaccinator: User) -> None:

@@ -33,10 +33,7 @@ def administer(
     if vaccine is None:
         invalid("vaccine_id", "No such vaccine.")
     holder = holder_of(nid)
-    if holder is not None:
-        refuse_self(vaccinator, holder)
-    elif vaccinator.nid == nid:
-        refuse_self(vaccinator, vaccinator)
+    refuse_self(vaccinator, holder, nid)
     person = _person(holder) if holder is not None else Person(0, None, name, date_of_birth)
     today = local_today()
     _check_age(person, vaccine, today)

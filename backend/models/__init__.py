@@ -9,6 +9,7 @@ from backend.models.mfa import MfaChallenge, RecoveryCode
 from backend.models.reminder import Reminder
 from backend.models.session import SessionStatus, VaccinationSession
 from backend.models.sign_in import SignInSession
+from backend.models.tally import CenterMonthTally, CenterTally, VaccineTally
 from backend.models.token import CodePurpose, OneTimeCode
 from backend.models.user import Role, User
 from backend.models.vaccination import Certificate, Status, Vaccination
@@ -20,6 +21,8 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Center",
+    "CenterMonthTally",
+    "CenterTally",
     "Certificate",
     "Correction",
     "CorrectionStatus",
@@ -37,4 +40,5 @@ __all__ = [
     "Vaccination",
     "VaccinationSession",
     "Vaccine",
+    "VaccineTally",
 ]

@@ -46,6 +46,10 @@ class User(db.Model):
     address: Mapped[str | None] = mapped_column(String(255))
     # National ID, digits only; optional for staff accounts created from the command line.
     nid: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # The national ID of the person behind a vaccinator's staff account. Not unique: that
+    # person may also hold a citizen account or be someone's member under the same NID; no dose
+    # for this NID is ever recorded by this account (backend/administrations refuse_self).
+    staff_nid: Mapped[str | None] = mapped_column(String(20))
     phone_number: Mapped[str | None] = mapped_column(String(16))
     # Optional at sign-up, needed to book: eligibility is by age on the session's day.
     date_of_birth: Mapped[date | None] = mapped_column(Date)

@@ -3,7 +3,12 @@
 from marshmallow import Schema, fields
 
 from backend.vaccination.schemas import identifier
-from backend.validation import Email, Password, Text
+from backend.validation import Email, NationalId, Password, Text
+
+STAFF_NID = (
+    "The vaccinator's own national ID: no dose for it is recorded by this account (walk-in or"
+    " appointment, on their own citizen account, a member record or a new person record)"
+)
 
 
 class StaffCreateSchema(Schema):
@@ -14,6 +19,7 @@ class StaffCreateSchema(Schema):
         metadata={"description": "Optional: the person can set it with the password reset flow"},
     )
     center_id = identifier(required=True)
+    nid = NationalId(required=True, metadata={"description": STAFF_NID})
 
 
 class StaffQuerySchema(Schema):
@@ -28,4 +34,5 @@ class StaffSchema(Schema):
     email = fields.String()
     role_id = fields.Integer(metadata={"description": "3: vaccinator"})
     center_id = fields.Integer()
+    nid = fields.String(attribute="staff_nid", metadata={"description": STAFF_NID})
     created_at = fields.DateTime()

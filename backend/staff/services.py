@@ -15,10 +15,10 @@ from backend.vaccination.services import invalid
 
 
 def create_vaccinator(
-    *, name: str, email: str, center_id: int, password: str | None, actor: User | None
+    *, name: str, email: str, center_id: int, nid: str, password: str | None, actor: User | None
 ) -> User:
-    """A vaccinator at an active center. Without a password nobody can sign in as them until
-    they set one with the password reset flow (codes go to `email`)."""
+    """A vaccinator at an active center, carrying their own `nid`. Without a password nobody
+    can sign in as them until they set one with the password reset flow (codes go to `email`)."""
     center = db.session.get(Center, center_id)
     if center is None or not center.active:
         invalid("center_id", "No such active vaccination center.")
@@ -28,6 +28,7 @@ def create_vaccinator(
         password=password or secrets.token_urlsafe(32),  # unknown to anyone: reset to use it
         role=Role.VACCINATOR,
         center_id=center.id,
+        staff_nid=nid,
         verified=True,
         event="staff.created",
         actor_id=actor.id if actor else None,

@@ -36,6 +36,16 @@ def _count(user_id: int, member_id: int | None, *statuses: str) -> int:
     return db.session.scalar(query)
 
 
+def _lock_person(user_id: int) -> None:
+    """Hold the account's row until commit: one count-then-write per person at a time.
+
+    Without it two requests (or two approvals of different certificates) both count 4 and both
+    go on to make 6. PostgreSQL queues the second here, and it counts again after the first
+    commits; SQLite runs one writer at a time anyway (FOR UPDATE is left out there).
+    """
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 def request_correction(
     user: User,
     certificate_id: str,
@@ -50,6 +60,7 @@ def request_correction(
     if certificate.revoked_at is not None:
         abort(409, message="This certificate is revoked; correct the one that replaced it.")
     vaccination = certificate.vaccination
+    _lock_person(user.id)
     counted = (CorrectionStatus.APPROVED, CorrectionStatus.PENDING)
     if _count(user.id, vaccination.member_id, *counted) >= MAX_APPROVED_CORRECTIONS:
         raise CorrectionLimitReached(
@@ -118,6 +129,7 @@ def _decide(correction: Correction, status: CorrectionStatus, admin: User, **val
 def approve(admin: User, correction_id: int) -> Correction:
     """Correct the person's record and issue a certificate superseding the old one."""
     correction = _reviewable(admin, correction_id)
+    _lock_person(correction.user_id)
     approved = _count(correction.user_id, correction.member_id, CorrectionStatus.APPROVED)
     if approved >= MAX_APPROVED_CORRECTIONS:
         raise CorrectionLimitReached(

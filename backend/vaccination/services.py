@@ -15,6 +15,7 @@ from backend.audit.services import record
 from backend.extensions import db
 from backend.models import Center, Status, User, Vaccination, Vaccine
 from backend.models.center import city_key
+from backend.stats import tallies
 from backend.vaccination.certificates import issue_certificate
 
 BOOKING_HORIZON_DAYS = 365
@@ -225,6 +226,9 @@ def give(vaccination: Vaccination, actor: User, given: date, event: str, **dose)
     db.session.add(certificate)
     _record(event, actor, vaccination)
     _record("certificate.issued", actor, vaccination, certificate_id=certificate.id)
+    # Last before the commit: the day's per-vaccine row is shared by every center, so its lock
+    # is held only for the commit itself.
+    tallies.count(vaccination, 1)
     db.session.commit()
     return True
 
@@ -249,6 +253,7 @@ def revoke(admin: User, vaccination_id: int, reason: str) -> Vaccination:
         certificate.revoked_at, certificate.revoke_reason = clock.utcnow(), reason
         certificate.revoked_by_id = admin.id
         _record("certificate.revoked", admin, vaccination, certificate_id=certificate.id)
+        tallies.count(vaccination, -1)
         db.session.commit()
     return vaccination
 

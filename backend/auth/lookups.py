@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 
 from backend import fastpath
 from backend.models import RevokedToken, User
-from backend.validation import normalise_email
+from backend.privacy.fields import index_of
 
 USERS, REVOKED = User.__table__, RevokedToken.__table__
 # Everything a view reads from the caller (with `mfa_enabled`, for the staff gate); the password
@@ -25,9 +25,9 @@ CALLER = (
     .outerjoin(REVOKED, REVOKED.c.jti == bindparam("jti"))
     .where(USERS.c.id == bindparam("user_id"), USERS.c.deleted_at.is_(None))
 )
-# What a sign-in needs of the open account with this (normalised) email.
+# What a sign-in needs of the open account with this email (by its blind index).
 ACCOUNT = select(*(USERS.c[key] for key in ACCOUNT_KEYS)).where(
-    USERS.c.email == bindparam("email"), USERS.c.deleted_at.is_(None)
+    USERS.c.email_index == bindparam("email_index"), USERS.c.deleted_at.is_(None)
 )
 
 
@@ -39,5 +39,5 @@ def look_up_caller(user_id: int, jti: str) -> dict | None:
 
 def look_up_account(email: str) -> dict | None:
     """`id`, `password_hash`, `token_version` and `mfa_enabled` of the open account, or None."""
-    values = fastpath.first_row(ACCOUNT, {"email": normalise_email(email)})
+    values = fastpath.first_row(ACCOUNT, {"email_index": index_of("email", email)})
     return None if values is None else dict(zip(ACCOUNT_KEYS, values, strict=True))

@@ -1,7 +1,7 @@
 """Encrypted column types and the blind indexes kept beside them.
 
 Models declare `EncryptedText("users.nid")` or `EncryptedDate(...)`; services keep reading and
-writing plain values. Each encrypted field that is looked up has an `<field>_index` column,
+writing plain values. Each encrypted field that is looked up has a `<kind>_index` column,
 kept in step by one flush hook, so no service has to remember it; lookups go through `index_of`.
 """
 
@@ -81,9 +81,12 @@ INDEXED: dict[type, dict[str, tuple[str, str]]] = {}
 
 
 def indexed(model: type, **fields: str) -> None:
-    """Keep `<field>_index` of `model` in step with each `field=kind` given, at every flush."""
+    """Keep `<kind>_index` of `model` in step with each `field=kind` given, at every flush."""
+    missing = [kind for kind in fields.values() if f"{kind}_index" not in model.__table__.c]
+    if missing:
+        raise ValueError(f"{model.__name__} has no index column for {missing}")
     INDEXED.setdefault(model, {}).update(
-        {name: (f"{name}_index", kind) for name, kind in fields.items()}
+        {name: (f"{kind}_index", kind) for name, kind in fields.items()}
     )
 
 

@@ -118,22 +118,33 @@ def upgrade():
                     batch_op.create_unique_constraint(f"uq_{table}_{index}", [index])
 
 
+def _clear_name(name: str, type_) -> str:
+    """Where a column's clear value goes down: dates into a new column (see `downgrade`)."""
+    return f"{name}_clear" if isinstance(type_, sa.Date) else name
+
+
 def downgrade():
+    # SQLite rebuilds a table to change a column's type and CASTs the values: text to DATE
+    # gives a number (1960). So dates go into a new DATE column, which then takes the name.
     ring = keyring()
     for table, columns in ENCRYPTED.items():
         indexes = INDEXES.get(table, {})
         names = [name for name, _, _ in columns]
+        dates = [(name, nullable) for name, type_, nullable in columns if isinstance(type_, sa.Date)]
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name, _ in dates:
+                batch_op.add_column(sa.Column(f"{name}_clear", sa.Date(), nullable=True))
 
         def unseal(row, table=table, columns=columns):
             clear = {}
             for name, type_, nullable in columns:
-                value = row[name]
+                value, target = row[name], _clear_name(name, type_)
                 if value is not None:
-                    clear[name] = ring.decrypt(value, f"{table}.{name}")
+                    clear[target] = ring.decrypt(value, f"{table}.{name}")
                 elif nullable:
-                    clear[name] = None
+                    clear[target] = None
                 else:  # a purged member: placeholders the old NOT NULL columns accept
-                    clear[name] = "1900-01-01" if isinstance(type_, sa.Date) else "purged"
+                    clear[target] = "1900-01-01" if isinstance(type_, sa.Date) else "purged"
             return clear
 
         _rewrite(table, names, unseal)
@@ -147,9 +158,19 @@ def downgrade():
                     batch_op.drop_constraint(f"uq_{table}_{index}", type_="unique")
                 batch_op.drop_column(index)
             for name, type_, nullable in columns:
-                using = {"postgresql_using": f"{name}::date"} if isinstance(type_, sa.Date) else {}
-                batch_op.alter_column(
-                    name, existing_type=sa.Text(), type_=type_, nullable=nullable, **using
-                )
+                if isinstance(type_, sa.Date):
+                    batch_op.drop_column(name)
+                else:
+                    batch_op.alter_column(
+                        name, existing_type=sa.Text(), type_=type_, nullable=nullable
+                    )
             for column in UNIQUE.get(table, []):
                 batch_op.create_unique_constraint(f"uq_{table}_{column}", [column])
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name, nullable in dates:
+                batch_op.alter_column(
+                    f"{name}_clear",
+                    new_column_name=name,
+                    existing_type=sa.Date(),
+                    nullable=nullable,
+                )

@@ -14,6 +14,7 @@ import phonenumbers
 from flask import current_app
 from sqlalchemy import Text, event, inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
 from backend.privacy.crypto import keyring
@@ -28,6 +29,17 @@ class EncryptedText(TypeDecorator):
 
     impl = Text
     cache_ok = True
+
+    class Comparator(TypeDecorator.Comparator):
+        """Only IS (NOT) NULL: equal values have different ciphertexts, so `==` would silently
+        match nothing; lookups compare the blind index instead (`index_of`)."""
+
+        def operate(self, op, *other, **kwargs):
+            if op not in (operators.is_, operators.is_not):
+                raise TypeError(f"{self.type.context} is encrypted: compare its blind index")
+            return super().operate(op, *other, **kwargs)
+
+    comparator_factory = Comparator
 
     def __init__(self, context: str):
         super().__init__()

@@ -6,6 +6,8 @@ reads `current_app.config`. Production refuses to start with missing or weak sec
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -123,6 +125,54 @@ def _instance_secret(instance_dir: Path, filename: str) -> str:
     return path.read_text().strip()
 
 
+DATA_KEY_BYTES = 32
+# Fewer distinct bytes than this in 32 is no random key (a repeated character, a word).
+MIN_DISTINCT_KEY_BYTES = 12
+# Testing only: a fixed key, so a server process started by the tests reads the test's rows.
+TESTING_DATA_ENCRYPTION_KEY = base64.b64encode(b"testing-only-data-key-0123456789").decode()
+
+
+def decode_data_key(value: str, name: str) -> bytes:
+    """32 bytes from standard or URL-safe base64 (padding optional), or ConfigurationError."""
+    text = value.strip().replace("-", "+").replace("_", "/")
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    # Never echo the value: it is a key.
+    if len(raw) != DATA_KEY_BYTES:
+        raise ConfigurationError(f"{name} is not {DATA_KEY_BYTES} bytes in base64")
+    if len(set(raw)) < MIN_DISTINCT_KEY_BYTES:
+        raise ConfigurationError(f"{name} is too weak: use 32 random bytes")
+    return raw
+
+
+def _data_key(environ: Mapping[str, str], name: str) -> str | None:
+    """A data key setting, checked when set; None when unset."""
+    value = (environ.get(name) or "").strip()
+    if value:
+        decode_data_key(value, name)
+    return value or None
+
+
+def _retired_data_keys(environ: Mapping[str, str]) -> list[str]:
+    """DATA_ENCRYPTION_RETIRED_KEYS: comma-separated keys still accepted for decryption."""
+    keys = [key.strip() for key in environ.get("DATA_ENCRYPTION_RETIRED_KEYS", "").split(",")]
+    for key in filter(None, keys):
+        decode_data_key(key, "DATA_ENCRYPTION_RETIRED_KEYS")
+    return [key for key in keys if key]
+
+
+def _instance_data_key(instance_dir: Path) -> str:
+    """A development-only data encryption key, generated once and kept under instance/."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "data_encryption_key"
+    if not path.exists():
+        path.write_text(base64.b64encode(secrets.token_bytes(DATA_KEY_BYTES)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def generate_signing_key() -> str:
     """A new Ed25519 private key for signing certificates, as PKCS#8 PEM."""
     key = Ed25519PrivateKey.generate()
@@ -229,16 +279,19 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
     secret_key = environ.get("SECRET_KEY") or environ.get("SECRET_TOKEN") or None
     signing_key = _signing_key(environ.get("CERT_SIGNING_KEY"))
     audit_key = environ.get("AUDIT_KEY") or None
+    data_key = _data_key(environ, "DATA_ENCRYPTION_KEY")
     if app_env == "testing":
         database_url = normalise_database_url(environ.get("TEST_DATABASE_URL")) or "sqlite://"
         secret_key = secret_key or "testing-only-secret-key-0123456789abcdef"
         signing_key = signing_key or generate_signing_key()
         audit_key = audit_key or secrets.token_urlsafe(48)
+        data_key = data_key or TESTING_DATA_ENCRYPTION_KEY
     elif app_env == "development":
         database_url = database_url or f"sqlite:///{instance_dir / 'vaccination.sqlite3'}"
         secret_key = secret_key or _instance_secret(instance_dir, "secret_key")
         signing_key = signing_key or _instance_signing_key(instance_dir)
         audit_key = audit_key or _instance_secret(instance_dir, "audit_key")
+        data_key = data_key or _instance_data_key(instance_dir)
 
     redis_url = environ.get("REDIS_URL") or None
     config = {
@@ -268,6 +321,12 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         # HMAC-SHA256 key of the audit chain (backend/audit/services.py); never in the database,
         # so whoever can write to it cannot recompute the chain after changing a row.
         "AUDIT_KEY": audit_key,
+        # Personal data at rest (backend/privacy): AES-256-GCM under DATA_ENCRYPTION_KEY; values
+        # under a retired key still decrypt until `flask privacy rotate-key` re-encrypts them.
+        # Blind indexes (HMAC-SHA256) under BLIND_INDEX_KEY, by default derived from the data key.
+        "DATA_ENCRYPTION_KEY": data_key,
+        "DATA_ENCRYPTION_RETIRED_KEYS": _retired_data_keys(environ),
+        "BLIND_INDEX_KEY": _data_key(environ, "BLIND_INDEX_KEY"),
         # Independent chains the trail is appended to (one per worker, by pid), so appends do
         # not all wait on one head row; `flask audit verify` checks every one.
         "AUDIT_CHAINS": _audit_chains(environ),
@@ -368,6 +427,13 @@ def check_production(config: Mapping) -> None:
         raise ConfigurationError("AUDIT_KEY is not set")
     if len(audit_key) < MIN_SECRET_LENGTH:
         raise ConfigurationError(f"AUDIT_KEY is shorter than {MIN_SECRET_LENGTH} characters")
+    if not config.get("DATA_ENCRYPTION_KEY"):
+        raise ConfigurationError("DATA_ENCRYPTION_KEY is not set")
+    if config.get("DATA_ENCRYPTION_RETIRED_KEYS") and not config.get("BLIND_INDEX_KEY"):
+        # Derived from the data key, the blind indexes would all change with it.
+        raise ConfigurationError(
+            "BLIND_INDEX_KEY is not set: after a rotation it cannot follow DATA_ENCRYPTION_KEY"
+        )
     mfa_key = config.get("MFA_ENCRYPTION_KEY")
     if mfa_key and len(mfa_key) < MIN_SECRET_LENGTH:
         raise ConfigurationError(

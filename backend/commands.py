@@ -1,5 +1,6 @@
 """Flask CLI: users create-admin, create-vaccinator and reset-mfa, prune, audit verify,
-certificates rotate-key, reminders send, stats rebuild-tallies."""
+certificates rotate-key, reminders send, stats rebuild-tallies, privacy rotate-key and
+purge."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from backend.auth import mfa, services
 from backend.demo import demo_cli
 from backend.demo_sessions import seed_sessions  # noqa: F401  (adds `demo sessions` to demo_cli)
 from backend.extensions import db
+from backend.privacy.commands import privacy_cli
 from backend.staff import services as staff
 from backend.stats import tallies
 from backend.vaccination import certificates
@@ -170,3 +172,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(stats_cli)
     app.cli.add_command(prune)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(privacy_cli)

@@ -9,6 +9,7 @@ which only the review API issues.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import click
@@ -20,6 +21,7 @@ from backend.auth.passwords import hash_password
 from backend.extensions import db
 from backend.models import Center, User, Vaccination, Vaccine
 from backend.models.center import city_key
+from backend.privacy.fields import index_of
 
 demo_cli = AppGroup("demo", help="Demo and benchmark data.")
 
@@ -67,22 +69,14 @@ def _next_id(model) -> int:
 
 
 def _seed_postgresql(users: int, vaccinations: int, centers: int, password_hash: str) -> None:
-    """Three INSERT ... SELECT FROM generate_series statements."""
+    """Citizens in batches (encrypted in Python); centers and registrations by generate_series."""
     # Bulk statements run for longer than the service's per-statement limit allows requests.
     db.session.execute(text("SET LOCAL statement_timeout = 0"))
     now = clock.utcnow()
     first_user, first_center = _next_id(User), _next_id(Center)
-    params = {"now": now, "hash": password_hash, "users": users, "centers": centers}
-    db.session.execute(
-        text(
-            "INSERT INTO users (id, name, email, password_hash, role_id, address, nid, verified,"
-            " token_version, created_at, updated_at)"
-            " SELECT n, 'Demo Citizen ' || n, 'demo' || n || '@example.org', :hash, 1,"
-            " n || ' Demo Road', '9' || lpad(n::text, 12, '0'), n % 2 = 0, 0, :now, :now"
-            " FROM generate_series(:first, :first + :users - 1) AS n"
-        ),
-        {**params, "first": first_user},
-    )
+    params = {"now": now, "users": users, "centers": centers}
+    # Personal fields are encrypted and indexed in Python (backend/privacy), so not in SQL.
+    _insert_batches(User, _citizens(first_user, users, password_hash, now))
     db.session.execute(
         text(
             "INSERT INTO centers (id, name, city, city_key, address, active, created_at)"
@@ -126,25 +120,7 @@ def _seed_batches(users: int, vaccinations: int, centers: int, password_hash: st
     """The same rows through executemany, BATCH at a time (SQLite has no generate_series)."""
     now = clock.utcnow()
     first_user, first_center = _next_id(User), _next_id(Center)
-    _insert_batches(
-        User,
-        (
-            {
-                "id": n,
-                "name": f"Demo Citizen {n}",
-                "email": f"demo{n}@example.org",
-                "password_hash": password_hash,
-                "role_id": 1,
-                "address": f"{n} Demo Road",
-                "nid": f"9{n:012d}",
-                "verified": n % 2 == 0,
-                "token_version": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for n in range(first_user, first_user + users)
-        ),
-    )
+    _insert_batches(User, _citizens(first_user, users, password_hash, now))
     _insert_batches(
         Center,
         (
@@ -183,6 +159,27 @@ def _seed_batches(users: int, vaccinations: int, centers: int, password_hash: st
         }
 
     _insert_batches(Vaccination, (registration(i) for i in range(vaccinations)))
+
+
+def _citizens(first: int, count: int, password_hash: str, now) -> Iterator[dict]:
+    """Demo citizens' rows, personal fields encrypted (by their column types) and indexed."""
+    for n in range(first, first + count):
+        email, nid = f"demo{n}@example.org", f"9{n:012d}"
+        yield {
+            "id": n,
+            "name": f"Demo Citizen {n}",
+            "email": email,
+            "email_index": index_of("email", email),
+            "password_hash": password_hash,
+            "role_id": 1,
+            "address": f"{n} Demo Road",
+            "nid": nid,
+            "nid_index": index_of("nid", nid),
+            "verified": n % 2 == 0,
+            "token_version": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
 
 
 def _insert_batches(model, rows) -> None:

@@ -17,10 +17,10 @@ log = logging.getLogger(__name__)
 
 # Constraint names (see NAMING_CONVENTION) to the field a client should change, if any.
 UNIQUE_FIELDS = {
-    "uq_users_email": ("email", "An account with this email already exists."),
-    "uq_users_nid": ("nid", "An account with this national ID already exists."),
+    "uq_users_email_index": ("email", "An account with this email already exists."),
+    "uq_users_nid_index": ("nid", "An account with this national ID already exists."),
     "uq_vaccines_name": ("name", "A vaccine with this name already exists."),
-    "uq_members_nid": ("nid", "Someone in the registry already has this national ID."),
+    "uq_members_nid_index": ("nid", "Someone in the registry already has this national ID."),
     "uq_vaccination_sessions_open": (
         "date",
         "This center already has an open session of this vaccine on that day.",

@@ -19,9 +19,12 @@ config.set_main_option(
 
 
 def render_item(type_, obj, autogen_context):
-    """Write our UTC column type as a plain timezone-aware DateTime in migration scripts."""
+    """Write our column types as what the database holds: a timezone-aware DateTime, and text
+    for encrypted values (backend/privacy/fields.py)."""
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and type(obj).__name__ in ("EncryptedText", "EncryptedDate"):
+        return "sa.Text()"
     return False
 
 

@@ -1,5 +1,6 @@
 """Write .env.compose for the local docker-compose stack, with freshly generated secrets."""
 
+import base64
 import secrets
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ target.write_text(
     f"CERT_SIGNING_KEY={signing_key}\n"
     f"AUDIT_KEY={secrets.token_urlsafe(48)}\n"
     f"METRICS_TOKEN={secrets.token_urlsafe(32)}\n"
+    f"DATA_ENCRYPTION_KEY={base64.b64encode(secrets.token_bytes(32)).decode()}\n"
     "WEB_CONCURRENCY=2\n"
 )
 target.chmod(0o600)

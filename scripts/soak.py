@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg2  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from config import generate_signing_key  # noqa: E402
+from config import TESTING_DATA_ENCRYPTION_KEY, generate_signing_key  # noqa: E402
 from tests.server import gunicorn, request  # noqa: E402
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
@@ -165,6 +165,7 @@ def main() -> int:
         "CERT_SIGNING_KEY": generate_signing_key(),
         "AUDIT_KEY": "soak-test-audit-key-0123456789abcdef-xyz",
         "METRICS_TOKEN": "soak-test-metrics-token",
+        "DATA_ENCRYPTION_KEY": TESTING_DATA_ENCRYPTION_KEY,
         # The soak's officer (`users create-admin`) has no authenticator: without this the
         # staff two-factor gate, on by default in production, would refuse its calls.
         "REQUIRE_STAFF_MFA": "false",

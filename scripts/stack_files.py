@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import resource
 import secrets
 from pathlib import Path
@@ -10,7 +11,7 @@ from sqlalchemy.engine import URL
 
 from config import generate_signing_key
 
-SECRETS = ("SECRET_KEY", "CERT_SIGNING_KEY", "AUDIT_KEY", "METRICS_TOKEN")
+SECRETS = ("SECRET_KEY", "CERT_SIGNING_KEY", "AUDIT_KEY", "METRICS_TOKEN", "DATA_ENCRYPTION_KEY")
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -32,6 +33,7 @@ def write_env_file(path: Path, postgres: URL, pgbouncer_port: int, redis_port: i
         "CERT_SIGNING_KEY": generate_signing_key().strip().replace("\n", "\\n"),
         "AUDIT_KEY": secrets.token_urlsafe(48),
         "METRICS_TOKEN": secrets.token_urlsafe(32),
+        "DATA_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
     direct = postgres.render_as_string(hide_password=False)
     pooled = postgres.set(host="127.0.0.1", port=pgbouncer_port)

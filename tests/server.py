@@ -15,7 +15,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from config import generate_signing_key
+from config import TESTING_DATA_ENCRYPTION_KEY, generate_signing_key
 
 ROOT = Path(__file__).resolve().parent.parent
 CERT_SIGNING_KEY = generate_signing_key()
@@ -53,6 +53,8 @@ def gunicorn(database_url: str, *, workers: int = 4, **environ):
         "CERT_SIGNING_KEY": CERT_SIGNING_KEY,
         "AUDIT_KEY": "gunicorn-test-audit-key-0123456789abcdef",
         "METRICS_TOKEN": METRICS_TOKEN,
+        # The tests' own key: the server reads rows the tests write, and the other way round.
+        "DATA_ENCRYPTION_KEY": TESTING_DATA_ENCRYPTION_KEY,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),

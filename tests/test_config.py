@@ -9,6 +9,7 @@ STRONG = "s" * 40
 SIGNING_KEY = generate_signing_key()
 AUDIT_KEY = "a" * 40
 METRICS_TOKEN = "m" * 16
+DATA_KEY = "dGVzdC1jb25maWctZGF0YS1rZXktMDEyMzQ1Njc4OWE="  # 32 bytes in base64
 
 
 def test_production_without_secret_key_refuses_to_start():
@@ -45,6 +46,7 @@ def test_postgres_urls_use_psycopg2(scheme):
             "CERT_SIGNING_KEY": SIGNING_KEY,
             "AUDIT_KEY": AUDIT_KEY,
             "METRICS_TOKEN": METRICS_TOKEN,
+            "DATA_ENCRYPTION_KEY": DATA_KEY,
         }
     )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://u@h/db"
@@ -59,6 +61,7 @@ def test_prototype_variable_names_are_read():
             "CERT_SIGNING_KEY": SIGNING_KEY,
             "AUDIT_KEY": AUDIT_KEY,
             "METRICS_TOKEN": METRICS_TOKEN,
+            "DATA_ENCRYPTION_KEY": DATA_KEY,
         }
     )
     assert config["SECRET_KEY"] == STRONG
@@ -85,6 +88,7 @@ PRODUCTION = {
     "CERT_SIGNING_KEY": SIGNING_KEY,
     "AUDIT_KEY": AUDIT_KEY,
     "METRICS_TOKEN": METRICS_TOKEN,
+    "DATA_ENCRYPTION_KEY": DATA_KEY,
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from backend import create_app
 from backend.extensions import db
 from backend.models import AuditEvent, RecoveryCode, User
+from backend.privacy.fields import index_of
 from tests.conftest import DEFAULT_PASSWORD
 
 MFA_GRANT = "urn:vaccination:params:oauth:grant-type:mfa-otp"
@@ -95,7 +96,9 @@ def test_confirmation_turns_it_on_with_ten_recovery_codes_and_the_secret_is_encr
     assert len(codes) == len(set(codes)) == 10
     assert client.get("/users/me", headers=headers).get_json()["mfa_enabled"] is True
     with app.app_context():
-        user = db.session.scalars(select(User).where(User.email == email)).one()
+        user = db.session.scalars(
+            select(User).where(User.email_index == index_of("email", email))
+        ).one()
         assert secret not in user.mfa_secret
         stored = db.session.scalars(select(RecoveryCode.code_hash)).all()
     assert len(stored) == 10
@@ -277,6 +280,7 @@ def test_staff_mfa_is_required_by_default_in_production_only():
         "DATABASE_URL": "sqlite://",
         "AUDIT_KEY": "y" * 40,
         "METRICS_TOKEN": "z" * 20,
+        "DATA_ENCRYPTION_KEY": "dGVzdC1jb25maWctZGF0YS1rZXktMDEyMzQ1Njc4OWE=",
     }
     from config import generate_signing_key
 

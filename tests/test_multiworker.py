@@ -11,6 +11,7 @@ from sqlalchemy import select, text, update
 from backend.auth.codes import issue_code
 from backend.extensions import db
 from backend.models import CodePurpose, OneTimeCode, User
+from backend.privacy.fields import index_of
 from tests.conftest import DEFAULT_PASSWORD
 from tests.outbox import body_of, code_in
 from tests.server import gunicorn, request
@@ -63,7 +64,7 @@ def test_logout_is_refused_by_every_worker(auth, postgres_url):
 def code_with_one_guess_left(app, email: str) -> str:
     """A fresh reset code for `email` after 4 of its 5 wrong guesses."""
     with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
+        user = db.session.scalar(select(User).where(User.email_index == index_of("email", email)))
         code = issue_code(user, CodePurpose.PASSWORD_RESET)
         db.session.execute(update(OneTimeCode).values(failed_attempts=4))
         db.session.commit()

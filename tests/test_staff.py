@@ -6,6 +6,7 @@ import pytest
 
 from backend.extensions import db
 from backend.models import User
+from backend.privacy.fields import index_of
 from tests.factories import make_center
 from tests.test_recovery import NEW_PASSWORD, forgot, reset
 
@@ -113,7 +114,9 @@ def test_cli_creates_a_vaccinator(app, center):
     )
     assert result.exit_code == 0, result.output
     with app.app_context():
-        user = db.session.scalars(db.select(User).filter_by(email="nur@example.org")).one()
+        user = db.session.scalars(
+            db.select(User).filter_by(email_index=index_of("email", "nur@example.org"))
+        ).one()
         assert (user.role_id, user.center_id) == (3, center)
 
 

@@ -21,6 +21,7 @@ from backend.audit.services import record
 from backend.extensions import db
 from backend.models import Member, Role, Status, User, Vaccination, Vaccine
 from backend.models.user import WALK_IN_PASSWORD
+from backend.privacy.fields import index_of
 from backend.sessions.calendar import age_on, local_today
 from backend.vaccination.services import give, has_pending, invalid
 
@@ -67,12 +68,14 @@ def administer(
 
 def holder_of(nid: str) -> User | Member | None:
     """The open account, or else the family member, holding `nid` (walk-in records included)."""
-    user = db.session.scalars(select(User).where(User.nid == nid)).first()
+    user = db.session.scalars(select(User).where(User.nid_index == index_of("nid", nid))).first()
     if user is not None:
         if user.deleted_at is not None:
             abort(409, message="This national ID belongs to a closed account; see an officer.")
         return user
-    return db.session.scalars(select(Member).where(Member.nid == nid)).first()
+    return db.session.scalars(
+        select(Member).where(Member.nid_index == index_of("nid", nid))
+    ).first()
 
 
 def _person(holder: User | Member) -> Person:

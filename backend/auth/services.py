@@ -19,7 +19,7 @@ from backend.auth.policy import personal_problem
 from backend.extensions import db
 from backend.models import CodePurpose, Member, OneTimeCode, Role, User
 from backend.models.user import WALK_IN_PASSWORD
-from backend.validation import normalise_email
+from backend.privacy.fields import index_of
 
 CODE_SENT = "If an account exists for this email, a code has been sent to it."
 
@@ -61,13 +61,16 @@ def walk_in_with(nid: str | None) -> User | None:
     """The person record a vaccinator filed for a walk-in with this NID, if any."""
     if not nid:
         return None
-    query = select(User).where(User.nid == nid, User.password_hash == WALK_IN_PASSWORD)
+    query = select(User).where(
+        User.nid_index == index_of("nid", nid), User.password_hash == WALK_IN_PASSWORD
+    )
     return db.session.scalars(query.with_for_update()).first()
 
 
 def nid_of_member(nid: str) -> bool:
     """Whether a family member already holds `nid` (NIDs are unique across the registry)."""
-    return db.session.scalar(select(Member.id).where(Member.nid == nid).limit(1)) is not None
+    query = select(Member.id).where(Member.nid_index == index_of("nid", nid)).limit(1)
+    return db.session.scalar(query) is not None
 
 
 def register_citizen(
@@ -103,7 +106,7 @@ def create_admin(**fields) -> User:
 def find_account(email: str) -> User | None:
     """The open account with this email (letter case and Unicode look-alikes ignored), if any."""
     return db.session.scalars(
-        select(User).where(User.email == normalise_email(email), User.deleted_at.is_(None))
+        select(User).where(User.email_index == index_of("email", email), User.deleted_at.is_(None))
     ).first()
 
 

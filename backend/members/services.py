@@ -10,6 +10,7 @@ from backend import clock
 from backend.audit.services import record
 from backend.extensions import db
 from backend.models import Member, Status, User, Vaccination
+from backend.privacy.fields import index_of
 from backend.vaccination.services import invalid
 
 NID_TAKEN = "Someone in the registry already has this national ID."
@@ -39,7 +40,7 @@ def open_member(member_id: int) -> Member:
 
 def _check_nid(nid: str) -> None:
     """409 if an account holds `nid`; members' own NIDs are settled by their unique constraint."""
-    if db.session.scalar(select(exists().where(User.nid == nid))):
+    if db.session.scalar(select(exists().where(User.nid_index == index_of("nid", nid)))):
         abort(409, message=NID_TAKEN, errors={"json": {"nid": [NID_TAKEN]}})
 
 

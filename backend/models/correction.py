@@ -5,13 +5,14 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend import clock
 from backend.extensions import db
 from backend.models.types import UTCDateTime
 from backend.models.vaccination import Certificate
+from backend.privacy.fields import EncryptedDate
 
 
 class CorrectionStatus(enum.StrEnum):
@@ -37,7 +38,9 @@ class Correction(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
     name: Mapped[str | None] = mapped_column(String(120))
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    date_of_birth: Mapped[date | None] = mapped_column(
+        EncryptedDate("certificate_corrections.date_of_birth")
+    )
     reason: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(16), default=CorrectionStatus.PENDING)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.utcnow())

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from backend import clock
 from backend.extensions import db
 from backend.models.types import UTCDateTime
+from backend.privacy.fields import EncryptedText
 
 
 class CodePurpose:
@@ -34,5 +35,5 @@ class OneTimeCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the code confirms, when that is not the account itself: the new email address of an
     # email change, so that the code changes the email to the address it was sent to, and only.
-    target: Mapped[str | None] = mapped_column(String(254))
+    target: Mapped[str | None] = mapped_column(EncryptedText("one_time_codes.target"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.utcnow())

@@ -6,12 +6,13 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend import clock
 from backend.extensions import db
 from backend.models.types import UTCDateTime
+from backend.privacy.fields import BLIND_INDEX_LENGTH, EncryptedDate, EncryptedText, indexed
 
 
 class Role(enum.IntEnum):
@@ -39,20 +40,26 @@ class User(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    # Stored lower-case, so the unique constraint is case-insensitive on every backend.
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Personal fields are encrypted (backend/privacy); those looked up or unique have a blind
+    # index beside them, which the unique constraints are on. The email is stored normalised
+    # (lower-case), so its index is case-insensitive.
+    email: Mapped[str] = mapped_column(EncryptedText("users.email"))
+    email_index: Mapped[str | None] = mapped_column(String(BLIND_INDEX_LENGTH), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role_id: Mapped[int] = mapped_column(Integer, default=Role.CITIZEN)
-    address: Mapped[str | None] = mapped_column(String(255))
-    # National ID, digits only; optional for staff accounts created from the command line.
-    nid: Mapped[str | None] = mapped_column(String(20), unique=True)
+    address: Mapped[str | None] = mapped_column(EncryptedText("users.address"))
+    # National ID, digits only; optional for staff accounts created from the command line. A
+    # purged account keeps only its index, so the person is recognised if they come back.
+    nid: Mapped[str | None] = mapped_column(EncryptedText("users.nid"))
+    nid_index: Mapped[str | None] = mapped_column(String(BLIND_INDEX_LENGTH), unique=True)
     # The national ID of the person behind a vaccinator's staff account. Not unique: that
     # person may also hold a citizen account or be someone's member under the same NID; no dose
     # for this NID is ever recorded by this account (backend/administrations refuse_self).
-    staff_nid: Mapped[str | None] = mapped_column(String(20))
-    phone_number: Mapped[str | None] = mapped_column(String(16))
+    staff_nid: Mapped[str | None] = mapped_column(EncryptedText("users.staff_nid"))
+    phone_number: Mapped[str | None] = mapped_column(EncryptedText("users.phone_number"))
+    phone_index: Mapped[str | None] = mapped_column(String(BLIND_INDEX_LENGTH), index=True)
     # Optional at sign-up, needed to book: eligibility is by age on the session's day.
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    date_of_birth: Mapped[date | None] = mapped_column(EncryptedDate("users.date_of_birth"))
     # The center a vaccinator works at (role 3 only).
     center_id: Mapped[int | None] = mapped_column(
         ForeignKey("centers.id", ondelete="RESTRICT"), index=True
@@ -86,3 +93,6 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} role={self.role_id}>"
+
+
+indexed(User, email="email", nid="nid", phone_number="phone")

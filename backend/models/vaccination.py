@@ -16,6 +16,7 @@ from backend.models.member import Member
 from backend.models.types import UTCDateTime
 from backend.models.user import User
 from backend.models.vaccine import Vaccine
+from backend.privacy.fields import EncryptedText
 
 if TYPE_CHECKING:
     from backend.models.appointment import Appointment
@@ -149,7 +150,8 @@ class Certificate(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     # Several when corrections superseded earlier ones; one of them unrevoked.
     vaccination_id: Mapped[int] = mapped_column(ForeignKey("vaccinations.id", ondelete="RESTRICT"))
-    token: Mapped[str] = mapped_column(String(4000))
+    # The signed token holds the holder's name and date of birth: encrypted like them.
+    token: Mapped[str] = mapped_column(EncryptedText("certificates.token"))
     key_id: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -1,1 +1,2 @@
-"""Privacy of personal data: what each caller sees of a person, audited reveals, the export."""
+"""Privacy of personal data: encryption at rest, blind indexes, key rotation and retention;
+what each caller sees, audited reveals, the export."""

@@ -20,6 +20,7 @@ from backend.auth.services import refuse_guess, require_password
 from backend.errors import EmailTaken
 from backend.extensions import db
 from backend.models import CodePurpose, OneTimeCode, User
+from backend.privacy.fields import index_of
 
 PURPOSE = CodePurpose.EMAIL_CHANGE
 TAKEN = "An account with this email already exists."
@@ -61,7 +62,9 @@ def confirm_email_change(user: User, code: str) -> User:
         )
     )
     old_email, user_id = user.email, user.id
-    taken = select(User.id).where(User.email == new_email, User.id != user_id)
+    taken = select(User.id).where(
+        User.email_index == index_of("email", new_email), User.id != user_id
+    )
     if db.session.scalar(taken.limit(1)) is not None:
         _refuse_taken(user_id)
     user.email = new_email

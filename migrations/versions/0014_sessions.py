@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0014_sessions"
-down_revision = "0012"
+down_revision = "0013_encryption"
 branch_labels = None
 depends_on = None
 

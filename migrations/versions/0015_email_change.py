@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("one_time_codes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("target", sa.String(length=254), nullable=True))
+        batch_op.add_column(sa.Column("target", sa.Text(), nullable=True))
 
 
 def downgrade():

@@ -42,7 +42,7 @@ MONTH = {
 
 def upgrade():
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("staff_nid", sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column("staff_nid", sa.Text(), nullable=True))
     op.create_table(
         "dose_tallies_by_center",
         sa.Column("day", sa.Date(), nullable=False),

@@ -11,28 +11,22 @@ from backend.extensions import db
 
 
 def test_the_downgrade_turns_ended_live_tokens_into_revocations(app, client, auth):
-    _, signed_out = auth.citizen(email="out@example.org")
+    out_id, signed_out = auth.citizen(email="out@example.org")
     assert client.post("/auth/logout", headers=signed_out).status_code == 204
-    _, expired = auth.citizen(email="expired@example.org")
+    expired_id, expired = auth.citizen(email="expired@example.org")
     assert client.post("/auth/logout", headers=expired).status_code == 204
     _, live = auth.citizen(email="live@example.org")
     with app.app_context():
         db.session.execute(
-            text(
-                "UPDATE sessions SET expires_at = :past WHERE user_id ="
-                " (SELECT id FROM users WHERE email = 'expired@example.org')"
-            ),
-            {"past": clock.utcnow() - timedelta(minutes=1)},
+            text("UPDATE sessions SET expires_at = :past WHERE user_id = :user_id"),
+            {"past": clock.utcnow() - timedelta(minutes=1), "user_id": expired_id},
         )
         db.session.commit()
         signed_out_jti = db.session.scalar(
-            text(
-                "SELECT jti FROM sessions JOIN users ON users.id = sessions.user_id"
-                " WHERE email = 'out@example.org'"
-            )
+            text("SELECT jti FROM sessions WHERE user_id = :user_id"), {"user_id": out_id}
         )
         db.session.remove()
-        downgrade(revision="0012")
+        downgrade(revision="0013_encryption")
         try:
             assert "sessions" not in inspect(db.engine).get_table_names()
             revoked = db.session.scalars(text("SELECT jti FROM revoked_tokens")).all()

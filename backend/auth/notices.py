@@ -1,7 +1,8 @@
 """Security notices: a message to the account's owner after a change to how it is signed in to.
 
 OWASP ASVS 2.2.3, 2.5.5: after a password change or reset, a new email or phone, two-factor
-turned on or off, a recovery code used, or the account closed, the owner hears of it by email
+turned on or off, a recovery code used, the account closed, or a sign-in from a client not seen
+on the account for 90 days (backend/auth/sessions.py), the owner hears of it by email
 (and by SMS to a verified phone), so a change they did not make does not go unnoticed. Each
 notice is also an audit event. A notice never carries a secret: no code, token or password;
 a new email address is shown masked.
@@ -42,6 +43,11 @@ NOTICES = {
         "One of your two-factor recovery codes was used to sign in to your account",
     ),
     "account_closed": ("Your account was closed", "Your account was closed"),
+    "new_sign_in": (
+        "New sign-in to your account",
+        "Your account was signed in to from a device not seen on it in the last 90 days"
+        " (address {address}, {user_agent})",
+    ),
 }
 IF_NOT_YOU = (
     "If this was you, there is nothing to do. If it was not, reset your password now with"

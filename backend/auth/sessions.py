@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, delete, exists, insert, select, update
 
 from backend import clock, fastpath, notify
 from backend.audit.services import record
+from backend.auth.notices import notify_security_event
 from backend.errors import NotYourRecord
 from backend.extensions import db
 from backend.models import SignInSession, User
@@ -190,13 +191,9 @@ def notify_new_sign_in(user: User, address: str | None, user_agent: str | None) 
         details={"client_address": address, "user_agent": user_agent},
     )
     db.session.commit()
-    when = clock.utcnow().strftime("%Y-%m-%d %H:%M UTC")
-    notify.send(
-        email=user.email,
-        phone=user.phone_number if user.verified else None,
-        subject="New sign-in to your account",
-        text=f"Your account was signed in to at {when} from a device we had not seen:\n"
-        f"address {address or 'unknown'}, {user_agent or 'unknown browser or app'}.\n"
-        "If this was you, there is nothing to do. If not, change your password and end that"
-        " session in your account's list of sessions.",
+    notify_security_event(
+        user,
+        "new_sign_in",
+        address=address or "unknown",
+        user_agent=user_agent or "an unknown browser or app",
     )

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,13 +28,12 @@ from locust.env import Environment  # before requests: it monkey-patches the lib
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import pyotp  # noqa: E402
 import requests  # noqa: E402
 import rush_faults  # noqa: E402
 import rush_journey  # noqa: E402
 import rush_probe  # noqa: E402
+import rush_staff  # noqa: E402
 import stack  # noqa: E402
-from locust.clients import HttpSession  # noqa: E402
 from rush_report import audit, chart  # noqa: E402
 from rush_tally import Tally  # noqa: E402
 from stack_files import read_env_file  # noqa: E402
@@ -56,6 +54,9 @@ def ensure_stack() -> None:
     if not all(stack.running(name) for name in names):
         print("rush: the stack is not up; starting it (make stack)")
         subprocess.run([sys.executable, str(ROOT / "scripts" / "stack.py"), "up"], check=True)
+    if read_env_file(stack.DIR / "env").get("BOOKING_CUTOFF") != "off":
+        sys.exit("rush: the running stack closes booking the day before (BOOKING_CUTOFF), but the"
+                 " rush books today's sessions: make stack-down, then make rush")  # fmt: skip
 
 
 def flask(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -71,39 +72,20 @@ def direct_url() -> str:
     return read_env_file(stack.DIR / "env")["STACK_DIRECT_DATABASE_URL"]
 
 
-def officer(run: int) -> dict:
-    """A health officer of this run (created directly with the CLI), signed in."""
-    email, password = f"rush-officer-{run}@example.org", secrets.token_urlsafe(18)
-    flask("users", "create-admin", "--email", email, "--name", "Rush Officer",
-          "--password", password)  # fmt: skip
-    answer = requests.post(f"{BASE}/auth/token", data={"username": email, "password": password})
-    answer.raise_for_status()
-    bearer = {"Authorization": f"Bearer {answer.json()['access_token']}"}
-    # Production keeps REQUIRE_STAFF_MFA on: the officer enrols in two-factor sign-in first,
-    # as a real one would with an authenticator app (pyotp computes the code here).
-    enrolment = requests.post(
-        f"{BASE}/users/me/mfa/totp", headers=bearer, json={"current_password": password}
-    )
-    enrolment.raise_for_status()
-    code = pyotp.TOTP(enrolment.json()["secret"]).now()
-    confirmed = requests.post(
-        f"{BASE}/users/me/mfa/totp/confirm", headers=bearer, json={"code": code}
-    )
-    confirmed.raise_for_status()
-    return bearer
-
-
 def prepare(tally: Tally) -> rush_journey.Rush:
     run = int(time.time())
-    bearer = officer(run)
-    center = requests.post(f"{BASE}/centers", headers=bearer, json={
-        "name": f"Rush center {run}", "city": "Rushpur", "address": "1 Rush Road"})  # fmt: skip
-    center.raise_for_status()
+
+    def create_admin(email: str, password: str) -> None:
+        flask("users", "create-admin", "--email", email, "--name", "Rush Officer",
+              "--password", password)  # fmt: skip
+
+    desk = rush_staff.officer(BASE, run, create_admin)
     vaccines = requests.get(f"{BASE}/vaccines").json()
     vaccine = next(v for v in vaccines if v["min_age"] <= 36 and (v["max_age"] or 99) >= 36)
-    # Two days ahead, so the booking cut-off (15:00 the day before, Asia/Dhaka) is never near.
-    first_day = datetime.now(ZoneInfo("Asia/Dhaka")).date() + timedelta(days=2)
-    return rush_journey.Rush(run, tally, bearer, center.json()["id"], vaccine["id"], first_day)
+    # Doses are given on the session's day, so the rush's sessions are today's (the stack keeps
+    # BOOKING_CUTOFF off: a day's sessions stay bookable through the day).
+    today = datetime.now(ZoneInfo(read_env_file(stack.DIR / "env").get("TIMEZONE", "Asia/Dhaka")))
+    return rush_journey.Rush(run, tally, desk, f"Rushpur {run}", vaccine["id"], today.date())
 
 
 def every(seconds: float, action) -> gevent.Greenlet:
@@ -166,10 +148,10 @@ def main() -> None:
     env = Environment(user_classes=[rush_journey.Citizen], host=BASE, stop_timeout=30)
     env.events.request.add_listener(tally.on_request)
     runner = env.create_local_runner()
-    desk = HttpSession(BASE, env.events.request, None)
     release_every = max(2.0, SECONDS / 90)  # at most about 100 sessions: one search page
+    rush_staff.release_places(rush, 0)  # the first center, its vaccinator and session
     greenlets = [
-        every(release_every, lambda k: rush_journey.release_places(rush, desk, k)),
+        every(release_every, lambda k: rush_staff.release_places(rush, k + 1)),
         every(1, lambda k: tally.users.__setitem__(int(tally.now()), runner.user_count)),
     ]
     probe = rush_probe.Probe(direct_url(), stack.POSTGRES_URL.database)
@@ -199,7 +181,7 @@ def write_report(tally: Tally, rush, steps: list[dict], best: dict, faults: list
         fault["errors_connection"] = sum(1 for e in inside if e[3] == 0)
         fault["last_error"] = max((e[0] for e in inside), default=None)
     outside = [e for e in tally.errors if not in_fault(e[0])]
-    database = audit(direct_url(), rush.center_id, tally, in_fault)
+    database = audit(direct_url(), rush.centers, tally, in_fault)
     # The audit trail took every event of the rush, faults included: its chains must hold.
     verified = flask("audit", "verify", check=False)
     database["audit_verify"] = ((verified.stdout or verified.stderr).strip() or "?").splitlines()[0]
@@ -222,7 +204,8 @@ def write_report(tally: Tally, rush, steps: list[dict], best: dict, faults: list
         "errors_5xx_outside_faults": sum(1 for e in outside if e[3] >= 500),
         "errors_connection_outside_faults": sum(1 for e in outside if e[3] == 0),
         "overbooked": database["overbooked"],
-        "lost": database["lost"],
+        "lost": database["lost"] + database["doses_lost"] + database["doses_without_200"],
+        "administered": database["administered_200"],
         "instances": len(stack.APP_PORTS),
         "cores": os.cpu_count(),
         "faults": faults,
@@ -237,15 +220,17 @@ def write_report(tally: Tally, rush, steps: list[dict], best: dict, faults: list
         "waits": tally.waits,
         "database": database,
         "errors_outside_faults": outside[:50],
-        "officer": "an admin approving each booked registration (POST /vaccinations/<id>/approve)",
+        "officer": "each center's vaccinator giving the booked dose with the appointment's code"
+        " (POST /appointments/<id>/administer, on the session's day)",
     }
     (OUT / "rush-report.json").write_text(json.dumps(report, indent=2) + "\n")
     chart(tally, faults, steps, OUT / "rush-chart.png")
-    print(json.dumps({k: report[k] for k in list(report)[:12]}, indent=2))
+    print(json.dumps({k: report[k] for k in list(report)[:13]}, indent=2))
     print(f"rush: wrote {OUT.relative_to(ROOT)}/rush-report.json and rush-chart.png "
           "(the stack keeps running: make stack-down)")  # fmt: skip
     bad = report["overbooked"] or report["lost"] or report["errors_5xx_outside_faults"]
     bad = bad or database["doubled"] or database["lost_201_without_row"] or verified.returncode
+    bad = bad or database["doses_doubled"]
     sys.exit(1 if bad else 0)
 
 

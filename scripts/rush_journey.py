@@ -1,8 +1,9 @@
-"""The rush's virtual citizen (a Locust user) and the officer who releases places and approves.
+"""The rush's virtual citizen (a Locust user) and the officer who opens centers and sessions.
 
-A citizen registers, signs in, searches the rush's sessions, books a place (201, or 409 when
-every place is taken), reads its appointments, and, when it got a place, an officer approves the
-booked registration (`POST /vaccinations/<id>/approve`: the vaccinator role does not exist yet).
+A citizen registers, signs in, searches the day's sessions of the rush's city, books a place
+(201, or 409 when every place is taken), reads its appointments, and, when it got a place, the
+center's vaccinator gives the dose with the appointment's four-digit code and a batch
+(`POST /appointments/<id>/administer`, on the session's day: the rush's sessions are today).
 Then the same Locust user starts over as a new citizen.
 
 Each citizen connects from its own loopback address (127.1.0.0/16 and up): the stack's app
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date
 
 from locust import HttpUser, constant, task
 from locust.clients import HttpSession
@@ -29,14 +30,16 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 @dataclass
 class Rush:
-    """What every citizen shares: the run's id, the officer's token, where the sessions are."""
+    """What every citizen shares: the run's id, its city and day, each center's vaccinator."""
 
     run: int
     tally: Tally
-    officer: dict
-    center_id: int
+    officer: object  # rush_staff.Desk
+    city: str
     vaccine_id: int
-    first_day: date
+    day: date
+    centers: list = field(default_factory=list)  # the run's centers, for the audit
+    vaccinators: dict = field(default_factory=dict)  # center id -> a vaccinator's bearer
 
 
 RUSH: Rush | None = None  # set by scripts/rush.py before the first user starts
@@ -69,12 +72,12 @@ class Citizen(HttpUser):
         client = HttpSession(self.host, self.environment.events.request, self)
         client.mount("http://", SourceAddress(loopback(n)))
         try:
-            if self.book_and_approve(rush, client, n):
+            if self.book_and_administer(rush, client, n):
                 rush.tally.journey_done()
         finally:
             client.close()
 
-    def book_and_approve(self, rush: Rush, client: HttpSession, n: int) -> bool:
+    def book_and_administer(self, rush: Rush, client: HttpSession, n: int) -> bool:
         """One citizen's journey; True when every step answered as the service promises."""
         email = f"rush{rush.run}-{n}@example.org"
         person = {
@@ -94,15 +97,18 @@ class Citizen(HttpUser):
             if answer.status_code != 200:
                 return False
             bearer = {"Authorization": f"Bearer {answer.json()['access_token']}"}
-        query = {"center_id": rush.center_id, "vaccine_id": rush.vaccine_id, "page_size": 100}
+        day = rush.day.isoformat()
+        query = {"city": rush.city, "vaccine_id": rush.vaccine_id, "date_from": day,
+                 "date_to": day, "page_size": 100}  # fmt: skip
         with client.get("/sessions", params=query, catch_response=True) as answer:
             if answer.status_code != 200:
                 return False
             sessions = answer.json()
-        open_ones = [s["id"] for s in sessions if s["available"] > 0] or [s["id"] for s in sessions]
+        open_ones = [s for s in sessions if s["available"] > 0] or sessions
         if not open_ones:
             return False
-        booking = {"session_id": random.choice(open_ones)}
+        session = random.choice(open_ones)
+        booking = {"session_id": session["id"]}
         with client.post(
             "/appointments", json=booking, headers=bearer, catch_response=True
         ) as answer:
@@ -118,35 +124,17 @@ class Citizen(HttpUser):
                 return False
         if appointment is None:
             return True
-        return self.approve(rush, appointment["vaccination_id"])
+        return self.administer(rush, appointment, session["center"]["id"])
 
-    def approve(self, rush: Rush, vaccination_id: int) -> bool:
-        """The officer approves the booked registration (from the officer's own address)."""
+    def administer(self, rush: Rush, appointment: dict, center_id: int) -> bool:
+        """The center's vaccinator gives the dose with the person's code (from the staff desk)."""
+        vaccination_id = appointment["vaccination_id"]
         with self.client.post(
-            f"/vaccinations/{vaccination_id}/approve",
-            json={},
-            headers=rush.officer,
-            name="/vaccinations/<id>/approve",
+            f"/appointments/{appointment['id']}/administer",
+            json={"code": appointment["code"], "batch": f"RUSH-{rush.run}"},
+            headers=rush.vaccinators[center_id],
+            name="/appointments/<id>/administer",
             catch_response=True,
         ) as answer:
-            if answer.status_code == 200:
-                rush.tally.approved.add(vaccination_id)
+            rush.tally.administer(vaccination_id, answer.status_code)
             return answer.status_code == 200
-
-
-def release_places(rush: Rush, client: HttpSession, k: int) -> None:
-    """The officer publishes the k-th session: about half the places last interval's demand wanted.
-
-    So total capacity stays below demand however fast the citizens come.
-    """
-    wanted = rush.tally.booking_attempts - rush.tally.places_released * 2
-    capacity = max(1, wanted // 2) if k else 2
-    session = {
-        "center_id": rush.center_id,
-        "vaccine_id": rush.vaccine_id,
-        "date": (rush.first_day + timedelta(days=k)).isoformat(),
-        "capacity": capacity,
-    }
-    answer = client.post("/sessions", json=session, headers=rush.officer, name="/sessions")
-    if answer.status_code == 201:
-        rush.tally.places_released += capacity

@@ -7,44 +7,54 @@ from pathlib import Path
 import psycopg2
 from rush_tally import Tally, percentile
 
-# The rush's sessions are those of its own center; appointments carry their registration.
+# The rush's sessions are those of its own centers; appointments carry their registration,
+# and a given dose its certificates (live or revoked: a second one would be a doubled dose).
 SESSIONS = """
     SELECT s.id, s.capacity, s.booked,
            count(a.id) FILTER (WHERE a.status = 'booked') AS live
     FROM vaccination_sessions s LEFT JOIN appointments a ON a.session_id = s.id
-    WHERE s.center_id = %s GROUP BY s.id
+    WHERE s.center_id = ANY(%s) GROUP BY s.id
 """
 APPOINTMENTS = """
-    SELECT a.id, v.user_id, v.id, v.status FROM appointments a
+    SELECT a.id, v.user_id, v.id, v.status,
+           v.administered_by_id IS NOT NULL AND v.batch IS NOT NULL,
+           (SELECT count(*) FROM certificates c WHERE c.vaccination_id = v.id)
+    FROM appointments a
     JOIN vaccinations v ON v.id = a.vaccination_id
     JOIN vaccination_sessions s ON s.id = a.session_id
-    WHERE s.center_id = %s
+    WHERE s.center_id = ANY(%s)
 """
 
 
-def audit(database_url: str, center_id: int, tally: Tally, in_fault) -> dict:
-    """Overbooking, and bookings lost or doubled, compared with the 201s the clients got.
+def audit(database_url: str, centers: list[int], tally: Tally, in_fault) -> dict:
+    """Overbooking, bookings and doses lost or doubled, compared with the answers clients got.
 
-    A row whose booking answer the client never saw (a 5xx or a reset) is not "lost" when that
-    answer was lost inside a fault's window: it is counted in `unanswered_in_faults`.
+    A row whose answer the client never saw (a 5xx or a reset) is not "lost" when that answer
+    was lost inside a fault's window: it is counted in `unanswered_in_faults`.
     """
     with psycopg2.connect(database_url, connect_timeout=5) as connection:
         with connection.cursor() as cursor:
-            cursor.execute(SESSIONS, (center_id,))
+            cursor.execute(SESSIONS, (centers,))
             sessions = cursor.fetchall()
-            cursor.execute(APPOINTMENTS, (center_id,))
+            cursor.execute(APPOINTMENTS, (centers,))
             rows = cursor.fetchall()
     connection.close()
     overbooked = [sid for sid, capacity, booked, live in sessions if max(booked, live) > capacity]
     miscounted = [sid for sid, _, booked, live in sessions if booked != live]
-    stored = {appointment_id: user_id for appointment_id, user_id, _, _ in rows}
+    stored = {row[0]: row[1] for row in rows}
     missing = [a for a in tally.booked if a not in stored]  # a 201 without its row
     unanswered = {a: u for a, u in stored.items() if a not in tally.booked}
     explained = {a for a, u in unanswered.items() if in_fault(tally.booking_unanswered.get(u))}
     per_user: dict[int, int] = {}
     for user_id in stored.values():
         per_user[user_id] = per_user.get(user_id, 0) + 1
-    approved_rows = {vaccination for _, _, vaccination, status in rows if status == "approved"}
+    # Doses: every 200 has its dose (approved, by a vaccinator, with a batch) and one certificate.
+    doses = {v: certificates for _, _, v, status, given, certificates in rows
+             if status == "approved" and given}  # fmt: skip
+    certified = {v: n for _, _, v, _, _, n in rows if n}
+    dose_without_200 = [v for v in doses if v not in tally.administered]
+    dose_explained = [v for v in dose_without_200 if in_fault(tally.administer_unanswered.get(v))]
+    doses_lost = [v for v in tally.administered if doses.get(v) != 1]
     return {
         "sessions": len(sessions),
         "capacity": sum(capacity for _, capacity, _, _ in sessions),
@@ -59,7 +69,14 @@ def audit(database_url: str, center_id: int, tally: Tally, in_fault) -> dict:
         "rows_without_201": len(unanswered) - len(explained),
         "unanswered_in_faults": len(explained),
         "doubled": sum(1 for count in per_user.values() if count > 1),
-        "approved_200_without_row": len(tally.approved - approved_rows),
+        "administered_200": len(tally.administered),
+        "doses": len(doses),
+        "certificates": sum(certified.values()),
+        "doses_lost": len(doses_lost),  # a 200 without its dose or with not exactly 1 certificate
+        "doses_without_200": len(dose_without_200) - len(dose_explained),
+        "doses_unanswered_in_faults": len(dose_explained),
+        "doses_doubled": sum(1 for n in certified.values() if n > 1)
+        + sum(1 for v in certified if v not in doses),
     }
 
 

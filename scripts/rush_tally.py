@@ -1,8 +1,8 @@
 """What the rush's clients saw: counts and latencies per second and per phase, every booking answer.
 
 Memory stays bounded: latencies are kept as counts per whole millisecond (per second of the run
-and per phase), errors as at most MAX_ERRORS events, and bookings as one entry per place the
-service granted (capacity is smaller than demand by construction).
+and per phase), errors as at most MAX_ERRORS events, bookings as one entry per place the
+service granted (capacity is smaller than demand by construction), doses as one entry each.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ class Tally:
         self.booking_unanswered: dict[int, float] = {}  # user id -> t of the lost answer
         self.booking_full = 0
         self.booking_attempts = 0
-        self.approved: set[int] = set()  # vaccination ids approved with a 200
+        self.administered: set[int] = set()  # vaccination ids whose dose was given with a 200
+        self.administer_unanswered: dict[int, float] = {}  # vaccination id -> t of lost answer
         self.places_released = 0
         self.cpu: dict = {}  # the ramp's CPU per journey (scripts/rush_probe.py)
         self.waits: dict = {}
@@ -101,3 +102,9 @@ class Tally:
             self.booking_full += 1
         elif status >= 500 or status == 0:
             self.booking_unanswered[user_id] = self.now()
+
+    def administer(self, vaccination_id: int, status: int) -> None:
+        if status == 200:
+            self.administered.add(vaccination_id)
+        elif status >= 500 or status == 0:
+            self.administer_unanswered[vaccination_id] = self.now()

@@ -158,7 +158,12 @@ def database_answers(url) -> bool:
     return True
 
 
-def ensure_database() -> None:
+def ensure_database(*, recreate: bool = False) -> None:
+    """Create the stack's database if missing; with `recreate`, drop it first.
+
+    A new env file holds new keys (AUDIT_KEY, DATA_ENCRYPTION_KEY): data written under another
+    checkout's keys cannot be decrypted or verified with them, so it is not kept.
+    """
     admin = POSTGRES_URL.set(database="postgres").render_as_string(hide_password=False)
     try:
         connection = psycopg2.connect(admin, connect_timeout=3)
@@ -168,6 +173,8 @@ def ensure_database() -> None:
         )
     connection.autocommit = True
     with connection.cursor() as cursor:  # not `with connection`: that opens a transaction
+        if recreate:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_URL.database}" WITH (FORCE)')
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (POSTGRES_URL.database,))
         if cursor.fetchone() is None:
             cursor.execute(f'CREATE DATABASE "{POSTGRES_URL.database}"')
@@ -187,7 +194,7 @@ def up() -> None:
         if not port_free(port):
             sys.exit(f"stack: port {port} is taken (README, Production-like stack: STACK_*_PORT)")
     DIR.mkdir(parents=True, exist_ok=True)
-    ensure_database()
+    ensure_database(recreate=not (DIR / "env").exists())
     app_env = write_env_file(DIR / "env", POSTGRES_URL, PGBOUNCER_PORT, REDIS_PORT)
     start_redis(tools["redis-server"])
     start_pgbouncer(tools["pgbouncer"])

@@ -109,12 +109,13 @@ class Invalid(DomainError):
 
     status = 422
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, *, field_message: str | None = None):
         super().__init__(message)
         self.field = field
+        self.field_message = field_message or message
 
     def details(self) -> dict:
-        return {"errors": {"json": {self.field: [self.message]}}}
+        return {"errors": {"json": {self.field: [self.field_message]}}}
 
 
 class Conflict(DomainError):

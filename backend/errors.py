@@ -1,4 +1,5 @@
-"""One JSON error shape for every failure (flask-smorest's); database errors as 409 and 503."""
+"""Domain exceptions and their one mapping to HTTP; one JSON error shape for every failure
+(flask-smorest's); database errors as 409 and 503."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def earliest_next_dose(previous: Vaccination) -> date:
 def register(
     user: User, center_id: int, vaccine_id: int, preferred_date: date | None
 ) -> Vaccination:
-    """Register `user` for their next dose, or abort naming the rule that forbids it."""
+    """Register `user` for their next dose, or refuse naming the rule that forbids it."""
     if current_app.config["REQUIRE_VERIFIED"] and not user.verified:
         raise Forbidden("Your account must be verified before you can register.")
     center = db.session.get(Center, center_id)

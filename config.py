@@ -301,6 +301,8 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, environ),
         "SECRET_KEY": secret_key,
+        # argon2id parameters (backend/auth/passwords.py): OWASP's everywhere but in the tests.
+        "PASSWORD_HASHING": "testing" if app_env == "testing" else "owasp",
         "ACCESS_TOKEN_MINUTES": _int(environ, "ACCESS_TOKEN_MINUTES", 60),
         "CORS_ORIGINS": [
             origin.strip()

@@ -9,13 +9,13 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
 
 from backend import notify, reminders
 from backend.audit import services as audit
 from backend.auth import mfa, services
 from backend.demo import demo_cli
 from backend.demo_sessions import seed_sessions  # noqa: F401  (adds `demo sessions` to demo_cli)
+from backend.errors import DomainError
 from backend.extensions import db
 from backend.privacy.commands import privacy_cli
 from backend.staff import services as staff
@@ -52,6 +52,8 @@ def create_admin(**options):
     except IntegrityError:
         db.session.rollback()
         raise click.ClickException("an account with this email or national ID exists") from None
+    except DomainError as error:  # e.g. a family member already holds the national ID
+        raise click.ClickException(error.message) from None
     click.echo(f"created admin {user.id} <{user.email}>")
 
 
@@ -80,8 +82,8 @@ def create_vaccinator(**options):
     except IntegrityError:
         db.session.rollback()
         raise click.ClickException("an account with this email exists") from None
-    except HTTPException as error:  # the service's 422 for an unknown or closed center
-        raise click.ClickException(error.data.get("message", str(error))) from None
+    except DomainError as error:  # an unknown or closed center
+        raise click.ClickException(error.message) from None
     click.echo(f"created vaccinator {user.id} <{user.email}> at center {user.center_id}")
 
 

@@ -1,4 +1,5 @@
-"""One JSON error shape for every failure (flask-smorest's); database errors as 409 and 503."""
+"""Domain exceptions and their one mapping to HTTP; one JSON error shape for every failure
+(flask-smorest's); database errors as 409 and 503."""
 
 from __future__ import annotations
 
@@ -50,14 +51,90 @@ DATABASE_RETRY_AFTER_SECONDS = 5
 MAX_LISTED_ERRORS = 20
 
 
-class Conflict(Exception):
-    """A clash with the current state that clients tell apart by `reason` (409)."""
+class DomainError(Exception):
+    """A refusal a service raises without knowing HTTP; `register_errorhandlers` maps each kind
+    to its status once, and the CLI and jobs print its message."""
 
-    reason = "conflict"
+    status = 400
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+    def details(self) -> dict:
+        """What the answer carries beside the message (`errors`, `reason`, `headers`)."""
+        return {}
+
+
+class BadRequest(DomainError):
+    """A request that cannot be carried out as asked (400)."""
+
+
+class InvalidCode(BadRequest):
+    """A one-time or second-factor code that is wrong or already used (400)."""
+
+
+class Unauthorized(DomainError):
+    """No valid credentials (401), with the RFC 6750 challenge to send them."""
+
+    status = 401
+
+    def __init__(self, message: str, *, challenge: str = 'Bearer realm="api"'):
+        super().__init__(message)
+        self.challenge = challenge
+
+    def details(self) -> dict:
+        return {"headers": {"WWW-Authenticate": self.challenge}}
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this (403)."""
+
+    status = 403
+
+
+class NotFound(DomainError):
+    """No such record, or none the caller may see (404)."""
+
+    status = 404
+
+
+class Gone(DomainError):
+    """The thing asked for existed but is no longer valid (410)."""
+
+    status = 410
+
+
+class Invalid(DomainError):
+    """A field's value breaks a rule the schema cannot check (422, in flask-smorest's shape)."""
+
+    status = 422
+
+    def __init__(self, field: str, message: str, *, field_message: str | None = None):
+        super().__init__(message)
+        self.field = field
+        self.field_message = field_message or message
+
+    def details(self) -> dict:
+        return {"errors": {"json": {self.field: [self.field_message]}}}
+
+
+class Conflict(DomainError):
+    """A clash with the current state that clients tell apart by `reason` (409); `field` names
+    the value to change, if any."""
+
+    status = 409
+    reason = "conflict"
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+    def details(self) -> dict:
+        details = {"reason": self.reason} if self.reason else {}
+        if self.field:
+            details["errors"] = {"json": {self.field: [self.message]}}
+        return details
 
 
 class SessionFull(Conflict):
@@ -84,22 +161,8 @@ class EmailTaken(Conflict):
     reason = "email_taken"
 
 
-class InvalidCode(Exception):
-    """A one-time or second-factor code that is wrong or already used (400)."""
-
-
-def handle_invalid_code(error: InvalidCode):
-    db.session.rollback()
-    abort(400, message=str(error))
-
-
-class NotYourRecord(Exception):
+class NotYourRecord(NotFound):
     """A record that does not exist or is not the caller's: the same 404 either way."""
-
-
-def handle_not_your_record(error: NotYourRecord):
-    db.session.rollback()
-    abort(404, message=str(error))
 
 
 class StateConflict(Conflict):
@@ -108,9 +171,10 @@ class StateConflict(Conflict):
     reason = None
 
 
-def handle_conflict(error: Conflict):
+def handle_domain_error(error: DomainError):
+    """The one place a service's refusal becomes an HTTP answer; nothing it began is kept."""
     db.session.rollback()
-    abort(409, message=error.message, **({"reason": error.reason} if error.reason else {}))
+    abort(error.status, message=error.message, **error.details())
 
 
 def error_body(error: HTTPException) -> tuple[dict, int, dict]:
@@ -206,9 +270,7 @@ def close_session(_exception: BaseException | None) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     app.teardown_appcontext(close_session)
-    app.register_error_handler(Conflict, _wrap(handle_conflict))
-    app.register_error_handler(InvalidCode, _wrap(handle_invalid_code))
-    app.register_error_handler(NotYourRecord, _wrap(handle_not_your_record))
+    app.register_error_handler(DomainError, _wrap(handle_domain_error))
     app.register_error_handler(IntegrityError, _wrap(handle_integrity_error))
     app.register_error_handler(DBAPIError, _wrap(handle_database_unavailable))
 

@@ -175,6 +175,13 @@ def test_production_starts_with_every_secret_set():
     assert config["METRICS_TOKEN"] == METRICS_TOKEN
 
 
+def test_only_the_tests_hash_passwords_below_owasps_parameters(tmp_path):
+    development = {"APP_ENV": "development", "INSTANCE_PATH": str(tmp_path)}
+    assert load_config(PRODUCTION)["PASSWORD_HASHING"] == "owasp"
+    assert load_config(development)["PASSWORD_HASHING"] == "owasp"
+    assert load_config({"APP_ENV": "testing"})["PASSWORD_HASHING"] == "testing"
+
+
 def test_booking_settings_default_to_dhaka_at_three_pm_and_four_members():
     config = load_config({"APP_ENV": "testing"})
     assert (config["BOOKING_CUTOFF"], config["TIMEZONE"], config["MAX_MEMBERS"]) == (

@@ -6,6 +6,7 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor, wait
 
+import pytest
 from sqlalchemy import select, text, update
 
 from backend.auth.codes import issue_code
@@ -15,6 +16,22 @@ from backend.privacy.fields import index_of
 from tests.conftest import DEFAULT_PASSWORD
 from tests.outbox import body_of, code_in
 from tests.server import gunicorn, request
+
+
+@pytest.fixture(scope="module")
+def server(app, database_url, mail_server):
+    """One four-worker gunicorn for the module (a start costs seconds of CPU): it mails through
+    the test's SMTP server and signs codes with the test app's SECRET_KEY (their HMAC key)."""
+    if not database_url.startswith("postgres"):
+        pytest.skip("multi-worker tests run on PostgreSQL (set TEST_DATABASE_URL)")
+    controller, _ = mail_server
+    settings = {
+        "MAIL_SERVER": controller.hostname,
+        "MAIL_PORT": str(controller.port),
+        "SECRET_KEY": app.config["SECRET_KEY"],
+    }
+    with gunicorn(database_url, workers=4, **settings) as base:
+        yield base
 
 
 def sign_in(base: str, email: str, password: str) -> dict:
@@ -29,36 +46,32 @@ def sign_in(base: str, email: str, password: str) -> dict:
     return {"Authorization": f"Bearer {body['access_token']}"}
 
 
-def test_recovery_flow_across_workers(auth, mail_server, mailbox, postgres_url):
-    controller, _ = mail_server
+def test_recovery_flow_across_workers(auth, mailbox, server):
     auth.citizen(email="across@example.org")
-    mail = {"MAIL_SERVER": controller.hostname, "MAIL_PORT": str(controller.port)}
-    with gunicorn(postgres_url, workers=3, **mail) as base:
-        status, _ = request("POST", f"{base}/auth/password/forgot", {"email": "across@example.org"})
-        assert status == 202
-        code = code_in(body_of(mailbox.wait_for("across@example.org")[-1]))
-        # Each request opens a new connection, so the workers take turns serving the steps.
-        for _ in range(3):
-            status, _ = request(
-                "POST",
-                f"{base}/auth/password/verify",
-                {"email": "across@example.org", "code": code},
-            )
-            assert status == 200
-        body = {"email": "across@example.org", "code": code, "new_password": "changed passphrase"}
-        assert request("POST", f"{base}/auth/password/reset", body)[0] == 204
-        assert request("POST", f"{base}/auth/password/reset", body)[0] == 400
-        sign_in(base, "across@example.org", "changed passphrase")
+    status, _ = request("POST", f"{server}/auth/password/forgot", {"email": "across@example.org"})
+    assert status == 202
+    code = code_in(body_of(mailbox.wait_for("across@example.org")[-1]))
+    # Each request opens a new connection, so the workers take turns serving the steps.
+    for _ in range(3):
+        status, _ = request(
+            "POST",
+            f"{server}/auth/password/verify",
+            {"email": "across@example.org", "code": code},
+        )
+        assert status == 200
+    body = {"email": "across@example.org", "code": code, "new_password": "changed passphrase"}
+    assert request("POST", f"{server}/auth/password/reset", body)[0] == 204
+    assert request("POST", f"{server}/auth/password/reset", body)[0] == 400
+    sign_in(server, "across@example.org", "changed passphrase")
 
 
-def test_logout_is_refused_by_every_worker(auth, postgres_url):
+def test_logout_is_refused_by_every_worker(auth, server):
     auth.citizen(email="signout@example.org")
-    with gunicorn(postgres_url, workers=3) as base:
-        headers = sign_in(base, "signout@example.org", DEFAULT_PASSWORD)
-        assert request("GET", f"{base}/users/me", headers=headers)[0] == 200
-        assert request("POST", f"{base}/auth/logout", headers=headers)[0] == 204
-        statuses = {request("GET", f"{base}/users/me", headers=headers)[0] for _ in range(12)}
-        assert statuses == {401}
+    headers = sign_in(server, "signout@example.org", DEFAULT_PASSWORD)
+    assert request("GET", f"{server}/users/me", headers=headers)[0] == 200
+    assert request("POST", f"{server}/auth/logout", headers=headers)[0] == 204
+    statuses = {request("GET", f"{server}/users/me", headers=headers)[0] for _ in range(12)}
+    assert statuses == {401}
 
 
 def code_with_one_guess_left(app, email: str) -> str:
@@ -81,14 +94,13 @@ def wrong_codes(code: str, count: int) -> list[str]:
     return [f"{n + (n >= int(code)):06d}" for n in random.sample(range(10**6 - 1), count)]
 
 
-def test_concurrent_guesses_stay_within_the_five_guess_budget(app, auth, postgres_url):
+def test_concurrent_guesses_stay_within_the_five_guess_budget(app, auth, server):
     auth.citizen(email="burst@example.org")
-    secret = {"SECRET_KEY": app.config["SECRET_KEY"]}  # the codes' HMAC key, as the test's
-    with gunicorn(postgres_url, workers=4, **secret) as base, ThreadPoolExecutor(16) as pool:
+    with ThreadPoolExecutor(16) as pool:
 
         def verify(code):
             body = {"email": "burst@example.org", "code": code}
-            return request("POST", f"{base}/auth/password/verify", body)[0]
+            return request("POST", f"{server}/auth/password/verify", body)[0]
 
         list(pool.map(verify, ["123456"] * 16))  # every worker warm (no code yet: all 400)
         # A guess still in flight holds the code's row: no other guess may be compared before

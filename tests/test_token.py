@@ -78,7 +78,8 @@ def test_empty_body_is_an_invalid_request(client):
     assert response.get_json()["error"] == "invalid_request"
 
 
-def test_weaker_hash_is_upgraded_at_sign_in(client, context):
+def test_weaker_hash_is_upgraded_at_sign_in(app, client, context, monkeypatch):
+    monkeypatch.setitem(app.config, "PASSWORD_HASHING", "owasp")  # production's parameters
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
     user = make_user(email="old@example.org")
     user.password_hash = weak.hash(DEFAULT_PASSWORD)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 
-from flask_smorest import abort
 from sqlalchemy import update
 
 from backend import clock
 from backend.audit.services import record
-from backend.errors import AlreadyGiven, AppointmentLocked
+from backend.errors import AlreadyGiven, AppointmentLocked, Forbidden, NotFound
 from backend.extensions import db
 from backend.models import Appointment, AppointmentStatus, Member, Status, User, Vaccination
 from backend.sessions.calendar import local_today, zone
@@ -26,7 +25,7 @@ def administer(
     """Record the appointment's dose as given by `vaccinator`, once the person's code matches."""
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None or appointment.session.center_id != vaccinator.center_id:
-        abort(404, message="No such appointment at your center.")
+        raise NotFound("No such appointment at your center.")
     vaccination = appointment.vaccination
     if appointment.status != AppointmentStatus.BOOKED or vaccination.status != Status.PENDING:
         raise AlreadyGiven(f"This appointment is {_state(appointment)}; there is no dose to give.")
@@ -68,10 +67,10 @@ def refuse_self(vaccinator: User, holder: User | Member | None, nid: str | None 
     apart from anyone."""
     own = own_nids(vaccinator)
     if not own:
-        abort(403, message=NO_OWN_NID)
+        raise Forbidden(NO_OWN_NID)
     same_account = isinstance(holder, User) and holder.id == vaccinator.id
     if same_account or (holder is not None and holder.nid in own) or nid in own:
-        abort(403, message=SELF_DOSE)
+        raise Forbidden(SELF_DOSE)
 
 
 def check_code(appointment: Appointment, code: str, vaccinator: User) -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask_smorest import abort
 from sqlalchemy import select
 
 from backend import clock
 from backend.administrations.services import refuse_self
 from backend.appointments.eligibility import Person, next_dose_on
 from backend.audit.services import record
+from backend.errors import StateConflict
 from backend.extensions import db
 from backend.models import Member, Role, Status, User, Vaccination, Vaccine
 from backend.models.user import WALK_IN_PASSWORD
@@ -41,10 +41,9 @@ def administer(
     dose_number = 1
     if holder is not None:
         if has_pending(person.user_id, person.member_id):
-            abort(
-                409,
-                message=f"{person.name} has a live appointment or pending registration;"
-                " give that dose (with its code) or have an officer review it.",
+            raise StateConflict(
+                f"{person.name} has a live appointment or pending registration;"
+                " give that dose (with its code) or have an officer review it."
             )
         dose_number = next_dose_on(person, vaccine, today, field="vaccine_id")
     else:
@@ -71,7 +70,7 @@ def holder_of(nid: str) -> User | Member | None:
     user = db.session.scalars(select(User).where(User.nid_index == index_of("nid", nid))).first()
     if user is not None:
         if user.deleted_at is not None:
-            abort(409, message="This national ID belongs to a closed account; see an officer.")
+            raise StateConflict("This national ID belongs to a closed account; see an officer.")
         return user
     return db.session.scalars(
         select(Member).where(Member.nid_index == index_of("nid", nid))

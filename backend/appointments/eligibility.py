@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_smorest import abort
 
+from backend.errors import Forbidden, StateConflict
 from backend.extensions import db
 from backend.models import Member, SessionStatus, User, VaccinationSession, Vaccine
 from backend.sessions.calendar import age_on, booking_closes_at, local_now, local_today
@@ -88,7 +88,7 @@ def next_dose_on(person: Person, vaccine: Vaccine, day: date, field: str = "sess
     elif len(doses) == vaccine.doses_required and vaccine.booster_interval_days is not None:
         interval = vaccine.booster_interval_days
     else:
-        abort(409, message=f"{person.name} has every dose of {vaccine.name} there is to book.")
+        raise StateConflict(f"{person.name} has every dose of {vaccine.name} there is to book.")
     earliest = last.vaccination_date + timedelta(days=interval)
     if day < earliest:
         kind = "booster" if len(doses) >= vaccine.doses_required else "next dose"
@@ -98,4 +98,4 @@ def next_dose_on(person: Person, vaccine: Vaccine, day: date, field: str = "sess
 
 def check_verified(holder: User) -> None:
     if current_app.config["REQUIRE_VERIFIED"] and not holder.verified:
-        abort(403, message="Your account must be verified before you can book.")
+        raise Forbidden("Your account must be verified before you can book.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 
-from flask_smorest import abort
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -19,7 +18,7 @@ from backend.appointments.eligibility import (
     person_for,
 )
 from backend.audit.services import record
-from backend.errors import SessionFull
+from backend.errors import NotFound, SessionFull, StateConflict
 from backend.extensions import db
 from backend.models import (
     Appointment,
@@ -49,7 +48,9 @@ def book(holder: User, session_id: int, member_id: int | None) -> Appointment:
     person = person_for(holder, member_id)
     check_age(person, session)
     if has_pending(person.user_id, person.member_id):
-        abort(409, message=f"{person.name} already has a live appointment or pending registration.")
+        raise StateConflict(
+            f"{person.name} already has a live appointment or pending registration."
+        )
     dose_number = next_dose(person, session)
     vaccination = Vaccination(
         user_id=holder.id,
@@ -72,15 +73,15 @@ def book(holder: User, session_id: int, member_id: int | None) -> Appointment:
 def _own(holder: User, appointment_id: int) -> Appointment:
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None or appointment.vaccination.user_id != holder.id:
-        abort(404, message="No such appointment.")
+        raise NotFound("No such appointment.")
     return appointment
 
 
 def _live(appointment: Appointment) -> None:
     if appointment.status != AppointmentStatus.BOOKED:
-        abort(409, message="This appointment was cancelled.")
+        raise StateConflict("This appointment was cancelled.")
     if appointment.vaccination.status != Status.PENDING:
-        abort(409, message=f"This dose was already {appointment.vaccination.status}.")
+        raise StateConflict(f"This dose was already {appointment.vaccination.status}.")
 
 
 def reschedule(holder: User, appointment_id: int, session_id: int) -> Appointment:
@@ -115,7 +116,7 @@ def reschedule(holder: User, appointment_id: int, session_id: int) -> Appointmen
     )
     if moved.rowcount != 1:  # a racing reschedule or cancellation got there first
         db.session.rollback()
-        abort(409, message="The appointment changed meanwhile; reload it and try again.")
+        raise StateConflict("The appointment changed meanwhile; reload it and try again.")
     vaccination.center_id, vaccination.vaccine_id = session.center_id, session.vaccine_id
     vaccination.preferred_date = session.date
     _record("appointment.rescheduled", holder, appointment, session_id=session_id)
@@ -148,7 +149,7 @@ def cancel(holder: User, appointment_id: int) -> None:
     )
     if withdrawn.rowcount != 1 or closed.rowcount != 1:  # reviewed, moved or cancelled meanwhile
         db.session.rollback()
-        abort(409, message="The appointment changed meanwhile; reload it and try again.")
+        raise StateConflict("The appointment changed meanwhile; reload it and try again.")
     _record("appointment.cancelled", holder, appointment, session_id=appointment.session_id)
     db.session.commit()
 

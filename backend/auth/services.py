@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import NoReturn
 
-from flask_smorest import abort
 from sqlalchemy import delete, or_, select
 
 from backend import clock, notify
@@ -16,6 +15,7 @@ from backend.auth.lookups import look_up_account
 from backend.auth.notices import notify_security_event
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.policy import personal_problem
+from backend.errors import BadRequest, Invalid, InvalidCode, StateConflict
 from backend.extensions import db
 from backend.models import CodePurpose, Member, OneTimeCode, Role, User
 from backend.models.user import WALK_IN_PASSWORD
@@ -37,7 +37,7 @@ def create_account(
     unique constraints (409)."""
     if fields.get("nid") and nid_of_member(fields["nid"]):
         message = "Someone in the registry already has this national ID."
-        abort(409, message=message, errors={"json": {"nid": [message]}})
+        raise StateConflict(message, field="nid")
     user = walk_in_with(fields.get("nid")) if role == Role.CITIZEN else None
     if user is not None:  # the person record of a walk-in: the account takes it over
         fields["date_of_birth"] = fields.get("date_of_birth") or user.date_of_birth
@@ -149,14 +149,14 @@ def revoke_all_tokens(user: User, *, keep_jti: str | None = None) -> None:
 def require_password(user: User, password: str) -> None:
     """400 unless `password` is the account's current password."""
     if not verify_password(user.password_hash, password):
-        abort(400, message="The current password is incorrect.")
+        raise BadRequest("The current password is incorrect.")
 
 
 def refuse_personal_password(user: User, password: str, field: str) -> None:
     """422 when the new password contains the account's email name or national ID."""
     problem = personal_problem(password, email=user.email, nid=user.nid)
     if problem:
-        abort(422, message=problem, errors={"json": {field: [problem]}})
+        raise Invalid(field, problem)
 
 
 def change_password(user: User, current_password: str, new_password: str, jti: str) -> None:
@@ -204,7 +204,7 @@ def refuse_guess(user: User | None, purpose: str) -> NoReturn:
     """Record a failed code guess (never the code), commit it with its count, and answer 400."""
     record("code.guess_failed", subject_id=user.id if user else None, details={"purpose": purpose})
     db.session.commit()
-    abort(400, message="The code is wrong, used or has expired.")
+    raise InvalidCode("The code is wrong, used or has expired.")
 
 
 def verify_reset_code(email: str, code: str) -> None:
@@ -233,7 +233,7 @@ def reset_password(email: str, code: str, new_password: str) -> None:
         db.session.rollback()  # the code is not used up: the next try needs no new code
         record("password_reset.failed", subject_id=user_id, details={"reason": "password"})
         db.session.commit()
-        abort(422, message=problem, errors={"json": {"new_password": [problem]}})
+        raise Invalid("new_password", problem)
     user.password_hash = hash_password(new_password)
     revoke_all_tokens(user)
     record("password_reset.completed", actor_id=user.id, subject_id=user.id)

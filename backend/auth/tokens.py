@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import NoReturn
 
 from flask import current_app, g, request
 from flask_jwt_extended import create_access_token
-from flask_smorest import abort
 from jwt import ExpiredSignatureError, InvalidTokenError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -16,6 +16,7 @@ from backend import clock
 from backend.auth import sessions
 from backend.auth.lookups import CALLER_COLUMNS, look_up_caller
 from backend.auth.verify import AccessTokenVerifier
+from backend.errors import Unauthorized
 from backend.extensions import db
 from backend.models import User
 
@@ -43,12 +44,12 @@ def issue_access_token(user_id: int, token_version: int) -> tuple[str, int]:
     return token, int(lifetime.total_seconds())
 
 
-def unauthorized(message: str, *, token_presented: bool) -> None:
-    """Abort with 401 and the RFC 6750 challenge (error="invalid_token" when a token was bad)."""
+def unauthorized(message: str, *, token_presented: bool) -> NoReturn:
+    """Refuse with 401 and the RFC 6750 challenge (error="invalid_token" when a token was bad)."""
     challenge = 'Bearer realm="api"'
     if token_presented:
         challenge += ', error="invalid_token"'
-    abort(401, message=message, headers={"WWW-Authenticate": challenge})
+    raise Unauthorized(message, challenge=challenge)
 
 
 def bearer_token() -> str:

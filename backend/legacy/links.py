@@ -9,10 +9,10 @@ codes) can pass for a link, nor a link for them.
 from __future__ import annotations
 
 from flask import current_app, url_for
-from flask_smorest import abort
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from backend import clock
+from backend.errors import Forbidden, Gone
 
 SALT = "vaccination-certificate-link"
 ENDPOINT = "legacy.certificate"
@@ -44,9 +44,9 @@ def certificate_id_from(link: str) -> str:
     try:
         certificate_id = _serializer().loads(link, max_age=max_age)
     except SignatureExpired:
-        abort(410, message="This certificate link has expired; ask the app for a fresh one.")
+        raise Gone("This certificate link has expired; ask the app for a fresh one.") from None
     except BadSignature:
-        abort(403, message="This certificate link is not valid.")
+        raise Forbidden("This certificate link is not valid.") from None
     if not isinstance(certificate_id, str):
-        abort(403, message="This certificate link is not valid.")
+        raise Forbidden("This certificate link is not valid.")
     return certificate_id

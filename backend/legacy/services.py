@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import abort
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from backend.errors import NotFound, StateConflict
 from backend.extensions import db
 from backend.models import Center, Certificate, Status, User, Vaccination, Vaccine
 from backend.vaccination import services
@@ -53,9 +53,9 @@ def linked_certificate(certificate_id: str) -> Vaccination:
     """The approved registration a certificate link names; 404 if unknown, 409 once revoked."""
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
-        abort(404, message="No such certificate.")
+        raise NotFound("No such certificate.")
     if certificate.revoked_at is not None or certificate.vaccination.status == Status.REVOKED:
-        abort(409, message="This certificate has been revoked.")
+        raise StateConflict("This certificate has been revoked.")
     return certificate.vaccination
 
 

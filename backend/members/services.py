@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import abort
 from sqlalchemy import exists, func, select, update
 
 from backend import clock
 from backend.audit.services import record
+from backend.errors import NotFound, StateConflict
 from backend.extensions import db
 from backend.models import Member, Status, User, Vaccination
 from backend.privacy.fields import index_of
@@ -26,7 +26,7 @@ def get_member(holder: User, member_id: int) -> Member:
     """The holder's member, or 404 (someone else's look the same as none)."""
     member = db.session.get(Member, member_id)
     if member is None or member.user_id != holder.id or member.deleted_at is not None:
-        abort(404, message="No such member.")
+        raise NotFound("No such member.")
     return member
 
 
@@ -34,14 +34,14 @@ def open_member(member_id: int) -> Member:
     """Any account's member (not removed), for an admin; or 404."""
     member = db.session.get(Member, member_id)
     if member is None or member.deleted_at is not None:
-        abort(404, message="No such member.")
+        raise NotFound("No such member.")
     return member
 
 
 def _check_nid(nid: str) -> None:
     """409 if an account holds `nid`; members' own NIDs are settled by their unique constraint."""
     if db.session.scalar(select(exists().where(User.nid_index == index_of("nid", nid)))):
-        abort(409, message=NID_TAKEN, errors={"json": {"nid": [NID_TAKEN]}})
+        raise StateConflict(NID_TAKEN, field="nid")
 
 
 def add(holder: User, fields: dict) -> Member:
@@ -100,7 +100,7 @@ def remove(holder: User, member_id: int) -> None:
         Vaccination.member_id == member.id, Vaccination.status == Status.PENDING
     )
     if db.session.scalar(select(pending)):
-        abort(409, message="Cancel this member's appointment or registration first.")
+        raise StateConflict("Cancel this member's appointment or registration first.")
     _record("member.removed", holder, member)
     if _has_records(member):
         member.deleted_at = clock.utcnow()

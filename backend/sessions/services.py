@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import NoReturn
 
-from flask_smorest import abort
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from backend import clock, notify
 from backend.api import page_of
 from backend.audit.services import record
+from backend.errors import Invalid, NotFound, StateConflict
 from backend.extensions import db
 from backend.models import (
     Appointment,
@@ -31,16 +32,16 @@ HORIZON_DAYS = 365
 PAGE_ORDER = (VaccinationSession.date, VaccinationSession.center_id, VaccinationSession.id)
 
 
-def invalid(field: str, message: str):
-    """Abort 422 naming the field, in the shape flask-smorest uses for schema errors."""
-    abort(422, message=message, errors={"json": {field: [message]}})
+def invalid(field: str, message: str) -> NoReturn:
+    """Refuse the value of `field` (422, in the shape flask-smorest uses for schema errors)."""
+    raise Invalid(field, message)
 
 
 def get_session(session_id: int) -> VaccinationSession:
     """The session, or 404."""
     session = db.session.get(VaccinationSession, session_id)
     if session is None:
-        abort(404, message="No such session.")
+        raise NotFound("No such session.")
     return session
 
 
@@ -103,7 +104,7 @@ def change(session_id: int, fields: dict, *, actor: User) -> VaccinationSession:
         )
         if moved.rowcount != 1:
             db.session.refresh(session)
-            abort(409, message=f"{session.booked} places are booked; capacity cannot go below.")
+            raise StateConflict(f"{session.booked} places are booked; capacity cannot go below.")
     if "min_age" in fields:
         session.min_age = fields["min_age"]
     _record("session.updated", actor, session_id, fields=sorted(fields))
@@ -122,7 +123,7 @@ def remove(session_id: int, *, actor: User) -> None:
         .execution_options(synchronize_session=False)
     )
     if deleted.rowcount != 1:
-        abort(409, message="This session has bookings; cancel it instead.")
+        raise StateConflict("This session has bookings; cancel it instead.")
     _record("session.deleted", actor, session_id)
     db.session.commit()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask_smorest import abort
 from sqlalchemy import select
 
 from backend.api import page_of
 from backend.auth import services as auth_services
+from backend.errors import NotFound
 from backend.extensions import db
 from backend.models import Center, Role, User
 from backend.vaccination.services import invalid
@@ -48,7 +48,7 @@ def open_vaccinator(user_id: int) -> User:
     """The open vaccinator account with this id, or 404."""
     user = db.session.get(User, user_id)
     if user is None or user.deleted_at is not None or user.role_id != Role.VACCINATOR:
-        abort(404, message="No such staff account.")
+        raise NotFound("No such staff account.")
     return user
 
 

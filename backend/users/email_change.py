@@ -8,7 +8,6 @@ address at once (the unique constraint decides which one wins).
 
 from __future__ import annotations
 
-from flask_smorest import abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +16,7 @@ from backend.audit.services import record
 from backend.auth.codes import check_code, issue_code
 from backend.auth.notices import mask_email, notify_security_event
 from backend.auth.services import refuse_guess, require_password
-from backend.errors import EmailTaken
+from backend.errors import EmailTaken, Invalid
 from backend.extensions import db
 from backend.models import CodePurpose, OneTimeCode, User
 from backend.privacy.fields import index_of
@@ -33,8 +32,7 @@ def request_email_change(user: User, new_email: str, password: str) -> None:
     """
     require_password(user, password)
     if new_email == user.email:
-        message = "This is already your email address."
-        abort(422, message=message, errors={"json": {"new_email": [message]}})
+        raise Invalid("new_email", "This is already your email address.")
     code = issue_code(user, PURPOSE, target=new_email)
     record("email_change.requested", actor_id=user.id, subject_id=user.id)
     db.session.commit()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_smorest import abort
 from sqlalchemy import func, or_, select
 
 from backend.api import page_of
 from backend.audit.services import record
 from backend.auth.notices import notify_security_event
 from backend.auth.services import require_password
+from backend.errors import Invalid, NotFound
 from backend.extensions import db
 from backend.models import User
 from backend.privacy.fields import index_of
@@ -46,13 +46,13 @@ def update_profile(user: User, changes: dict) -> User:
     born = changes.get("date_of_birth")
     if born is not None and user.date_of_birth not in (None, born):
         message = "Your date of birth is already set; a health officer can correct it."
-        abort(422, message=message, errors={"json": {"date_of_birth": [message]}})
+        raise Invalid("date_of_birth", message)
     if "phone_number" in changes and changes["phone_number"] != user.phone_number:
         if current_password is None:
-            abort(
-                422,
-                message="Changing the phone number needs your current password.",
-                errors={"json": {"current_password": ["Required to change phone_number."]}},
+            raise Invalid(
+                "current_password",
+                "Changing the phone number needs your current password.",
+                field_message="Required to change phone_number.",
             )
         require_password(user, current_password)
     return apply_changes(user, changes, actor=user)
@@ -92,5 +92,5 @@ def open_account(user_id: int) -> User:
     """The open account with this id, or 404."""
     user = db.session.get(User, user_id)
     if user is None or user.deleted_at is not None:
-        abort(404, message="No such user.")
+        raise NotFound("No such user.")
     return user

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import abort
 from sqlalchemy import exists, func, or_, select, update
 
 from backend.api import page_of
 from backend.audit.services import record as record_event
+from backend.errors import Invalid, NotFound, StateConflict
 from backend.extensions import db
 from backend.models import Center, User, Vaccination, VaccinationSession, Vaccine
 from backend.models.center import city_key
@@ -21,7 +21,7 @@ def get_vaccine(vaccine_id: int) -> Vaccine:
     """The vaccine, or 404."""
     vaccine = db.session.get(Vaccine, vaccine_id)
     if vaccine is None:
-        abort(404, message="No such vaccine.")
+        raise NotFound("No such vaccine.")
     return vaccine
 
 
@@ -34,7 +34,7 @@ def save(record: Vaccine | Center, fields: dict, *, actor: User) -> Vaccine | Ce
         if record.max_age < (record.min_age if record.min_age is not None else 18):
             message = "max_age must not be below min_age."
             db.session.rollback()
-            abort(422, message=message, errors={"json": {"max_age": [message]}})
+            raise Invalid("max_age", message)
     db.session.add(record)
     db.session.flush()
     if isinstance(record, Center) and "city" in fields:  # sessions search by the center's city
@@ -62,7 +62,7 @@ def _audit(record: Vaccine | Center, action: str, actor: User, **details) -> Non
 def delete_vaccine(vaccine: Vaccine, *, actor: User) -> None:
     """Remove a vaccine no registration uses; 409 otherwise."""
     if db.session.scalar(select(exists().where(Vaccination.vaccine_id == vaccine.id))):
-        abort(409, message="Registrations use this vaccine; it cannot be deleted.")
+        raise StateConflict("Registrations use this vaccine; it cannot be deleted.")
     _audit(vaccine, "deleted", actor, name=vaccine.name)
     db.session.delete(vaccine)
     db.session.commit()
@@ -72,7 +72,7 @@ def get_center(center_id: int) -> Center:
     """The center, or 404."""
     center = db.session.get(Center, center_id)
     if center is None:
-        abort(404, message="No such center.")
+        raise NotFound("No such center.")
     return center
 
 
@@ -115,7 +115,7 @@ def cities() -> list[str]:
 def delete_center(center: Center, *, actor: User) -> None:
     """Remove a center no registration uses; 409 otherwise (deactivate it instead)."""
     if db.session.scalar(select(exists().where(Vaccination.center_id == center.id))):
-        abort(409, message="Registrations use this center; deactivate it instead.")
+        raise StateConflict("Registrations use this center; deactivate it instead.")
     _audit(center, "deleted", actor, name=center.name)
     db.session.delete(center)
     db.session.commit()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_smorest import abort
 from sqlalchemy import func, select, update
 
 from backend import clock
 from backend.api import page_of
 from backend.audit.services import record
-from backend.errors import Conflict
+from backend.errors import Conflict, Forbidden, NotFound, StateConflict
 from backend.extensions import db
 from backend.models import Certificate, Correction, CorrectionStatus, User
 from backend.vaccination.certificates import issue_certificate
@@ -56,9 +55,9 @@ def request_correction(
     """The holder asks for a corrected certificate; 409 once the person's limit is reached."""
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None or certificate.vaccination.user_id != user.id:
-        abort(404, message="No such certificate.")
+        raise NotFound("No such certificate.")
     if certificate.revoked_at is not None:
-        abort(409, message="This certificate is revoked; correct the one that replaced it.")
+        raise StateConflict("This certificate is revoked; correct the one that replaced it.")
     vaccination = certificate.vaccination
     _lock_person(user.id)
     counted = (CorrectionStatus.APPROVED, CorrectionStatus.PENDING)
@@ -102,13 +101,12 @@ def search(status: str | None, page: int, page_size: int) -> tuple[list[Correcti
 def _reviewable(admin: User, correction_id: int) -> Correction:
     correction = db.session.get(Correction, correction_id)
     if correction is None:
-        abort(404, message="No such correction.")
+        raise NotFound("No such correction.")
     if correction.user_id == admin.id:
-        abort(403, message="You cannot review a correction of your own record; another admin must.")
+        raise Forbidden("You cannot review a correction of your own record; another admin must.")
     if correction.status != CorrectionStatus.PENDING:
-        abort(
-            409,
-            message=f"Only a pending correction can be reviewed; this one is {correction.status}.",
+        raise StateConflict(
+            f"Only a pending correction can be reviewed; this one is {correction.status}."
         )
     return correction
 
@@ -123,7 +121,7 @@ def _decide(correction: Correction, status: CorrectionStatus, admin: User, **val
     )
     if result.rowcount != 1:
         db.session.rollback()
-        abort(409, message="This correction has just been reviewed.")
+        raise StateConflict("This correction has just been reviewed.")
 
 
 def approve(admin: User, correction_id: int) -> Correction:
@@ -144,7 +142,7 @@ def approve(admin: User, correction_id: int) -> Correction:
     )
     if revoked.rowcount != 1:
         db.session.rollback()
-        abort(409, message="The certificate was revoked meanwhile; nothing was corrected.")
+        raise StateConflict("The certificate was revoked meanwhile; nothing was corrected.")
     vaccination = old.vaccination
     person = vaccination.holder
     if correction.name is not None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NoReturn
 
 from flask import current_app
-from flask_smorest import abort
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from backend import clock
 from backend.api import page_of
 from backend.audit.services import record
+from backend.errors import Forbidden, Invalid, NotFound, StateConflict
 from backend.extensions import db
 from backend.models import Center, Status, User, Vaccination, Vaccine
 from backend.models.center import city_key
@@ -26,9 +27,9 @@ def today() -> date:
     return clock.utcnow().date()
 
 
-def invalid(field: str, message: str):
-    """Abort 422 naming the field, in the shape flask-smorest uses for schema errors."""
-    abort(422, message=message, errors={"json": {field: [message]}})
+def invalid(field: str, message: str) -> NoReturn:
+    """Refuse the value of `field` (422, in the shape flask-smorest uses for schema errors)."""
+    raise Invalid(field, message)
 
 
 def of_person(user_id: int, member_id: int | None):
@@ -53,9 +54,9 @@ def earliest_next_dose(previous: Vaccination) -> date:
 def register(
     user: User, center_id: int, vaccine_id: int, preferred_date: date | None
 ) -> Vaccination:
-    """Register `user` for their next dose, or abort naming the rule that forbids it."""
+    """Register `user` for their next dose, or refuse naming the rule that forbids it."""
     if current_app.config["REQUIRE_VERIFIED"] and not user.verified:
-        abort(403, message="Your account must be verified before you can register.")
+        raise Forbidden("Your account must be verified before you can register.")
     center = db.session.get(Center, center_id)
     if center is None or not center.active:
         invalid("center_id", "No such active vaccination center.")
@@ -67,14 +68,14 @@ def register(
     if preferred_date is not None and preferred_date > today() + timedelta(BOOKING_HORIZON_DAYS):
         invalid("preferred_date", "The preferred date must be within a year.")
     if has_pending(user.id):
-        abort(409, message="You already have a pending registration; cancel it or await review.")
+        raise StateConflict("You already have a pending registration; cancel it or await review.")
     doses = approved_doses(user.id)
     if doses and len(doses) >= (done := doses[-1].vaccine).doses_required:
-        abort(409, message=f"You have all {done.doses_required} doses of {done.name}.")
+        raise StateConflict(f"You have all {done.doses_required} doses of {done.name}.")
     if doses and doses[-1].vaccine_id != vaccine.id:
         invalid("vaccine_id", f"Your earlier doses were {doses[-1].vaccine.name}; use it again.")
     if len(doses) >= vaccine.doses_required:
-        abort(409, message=f"You have all {vaccine.doses_required} doses of {vaccine.name}.")
+        raise StateConflict(f"You have all {vaccine.doses_required} doses of {vaccine.name}.")
     if doses and (preferred_date or today()) < (earliest := earliest_next_dose(doses[-1])):
         invalid("preferred_date", f"The next dose can be given from {earliest.isoformat()} on.")
     vaccination = Vaccination(
@@ -129,7 +130,7 @@ def visible_vaccination(user: User, vaccination_id: int) -> Vaccination:
     """The registration if `user` owns it or is an admin; 404 as if absent otherwise."""
     vaccination = db.session.get(Vaccination, vaccination_id)
     if vaccination is None or not (user.is_admin or vaccination.user_id == user.id):
-        abort(404, message="No such vaccination.")
+        raise NotFound("No such vaccination.")
     return vaccination
 
 
@@ -171,14 +172,14 @@ def _move(vaccination: Vaccination, source: Status, target: Status, refusal: str
         db.session.rollback()  # another request changed it first: read what it left
     if vaccination.status == target:
         return False
-    abort(409, message=f"{refusal}; this one is {vaccination.status}.")
+    raise StateConflict(f"{refusal}; this one is {vaccination.status}.")
 
 
 def cancel(user: User, vaccination_id: int) -> None:
     """The owner cancels a pending registration; 409 once it has been reviewed."""
     vaccination = visible_vaccination(user, vaccination_id)
     if vaccination.user_id != user.id:
-        abort(403, message="Only the account that registered can cancel.")
+        raise Forbidden("Only the account that registered can cancel.")
     if vaccination.appointment is not None:  # its place goes back to the session too
         from backend.appointments.services import cancel as cancel_appointment
 
@@ -192,7 +193,7 @@ def _reviewable(admin: User, vaccination_id: int) -> Vaccination:
     """The registration an admin may review: every review action (approve, reject, revoke)."""
     vaccination = visible_vaccination(admin, vaccination_id)
     if vaccination.user_id == admin.id:
-        abort(403, message="You cannot review your own vaccination record; another admin must.")
+        raise Forbidden("You cannot review your own vaccination record; another admin must.")
     return vaccination
 
 
@@ -262,9 +263,9 @@ def certificate_of(user: User, vaccination_id: int) -> Vaccination:
     """The approved registration whose certificate `user` may download; 404 or 409 otherwise."""
     vaccination = visible_vaccination(user, vaccination_id)
     if vaccination.status == Status.REVOKED:
-        abort(409, message="This certificate has been revoked.")
+        raise StateConflict("This certificate has been revoked.")
     if vaccination.status != Status.APPROVED:
-        abort(409, message=f"No certificate: the registration is {vaccination.status}.")
+        raise StateConflict(f"No certificate: the registration is {vaccination.status}.")
     return vaccination
 
 

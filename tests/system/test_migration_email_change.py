@@ -28,6 +28,7 @@ def _codes(connection) -> list[tuple]:
 def test_0015_upgrades_filled_code_rows_and_downgrades_without_email_change_codes(app):
     with app.app_context():
         user_id = make_user().id
+        db.session.remove()  # no transaction of ours may hold a lock the downgrade waits for
         try:
             downgrade(revision="0014_sessions")
             with db.engine.begin() as connection:

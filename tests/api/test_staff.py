@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from backend.extensions import db
+from backend.models import User
+from backend.privacy.fields import index_of
+from tests.api.test_auth import NEW_PASSWORD, forgot, reset
 from tests.factories import make_center
 
 
@@ -46,3 +50,134 @@ def test_the_cli_needs_the_nid_too(app, center):
         + ["--center-id", str(center), "--password", "a long vaccinator secret"]
     )
     assert result.exit_code != 0 and "--nid" in result.output
+
+
+# --- Vaccinator accounts: POST/GET/DELETE /staff, `flask users create-vaccinator`, role checks.
+
+
+@pytest.fixture
+def center_staff(app):
+    with app.app_context():
+        return make_center(name="Mugda General Hospital").id
+
+
+def staff_body(center_id: int, **fields) -> dict:
+    body = {"name": "Rina Akter", "email": "rina@example.org", "center_id": center_id}
+    body["nid"] = "1985123456789"
+    return {**body, **fields}
+
+
+def test_admin_creates_a_vaccinator_who_can_sign_in(client, auth, center_staff):
+    _, admin = auth.admin()
+    body = staff_body(center_staff, password="a long vaccinator secret")
+    response = client.post("/staff", json=body, headers=admin)
+    assert response.status_code == 201, response.get_json()
+    created = response.get_json()
+    assert created["role_id"] == 3 and created["center_id"] == center_staff
+    assert auth.token("rina@example.org", "a long vaccinator secret")
+
+
+def test_without_a_password_the_vaccinator_sets_one_by_reset(client, auth, center_staff, mailbox):
+    _, admin = auth.admin()
+    assert client.post("/staff", json=staff_body(center_staff), headers=admin).status_code == 201
+    code = forgot(client, mailbox)
+    assert reset(client, code).status_code == 204
+    assert auth.token("rina@example.org", NEW_PASSWORD)
+
+
+def test_staff_needs_an_active_center(client, auth):
+    _, admin = auth.admin()
+    response = client.post("/staff", json=staff_body(999_999), headers=admin)
+    assert response.status_code == 422
+    assert "center_id" in response.get_json()["errors"]["json"]
+
+
+def test_duplicate_staff_email_is_a_conflict(client, auth, center_staff):
+    _, admin = auth.admin()
+    client.post("/staff", json=staff_body(center_staff), headers=admin)
+    assert client.post("/staff", json=staff_body(center_staff), headers=admin).status_code == 409
+
+
+@pytest.mark.parametrize("role", ["citizen", "vaccinator"])
+def test_only_admins_manage_staff(client, auth, center_staff, role):
+    _, headers = auth.citizen() if role == "citizen" else auth.vaccinator(center_staff)
+    assert client.post("/staff", json=staff_body(center_staff), headers=headers).status_code == 403
+    assert client.get("/staff", headers=headers).status_code == 403
+
+
+def test_list_shows_open_vaccinators_of_a_center(client, auth, center_staff, app):
+    _, admin = auth.admin()
+    with app.app_context():
+        elsewhere = make_center().id
+    ours, _ = auth.vaccinator(center_staff)
+    auth.vaccinator(elsewhere)
+    every = client.get("/staff", headers=admin).get_json()
+    assert len(every) == 2
+    listed = client.get(f"/staff?center_id={center_staff}", headers=admin).get_json()
+    assert [person["id"] for person in listed] == [ours]
+
+
+def test_closing_a_vaccinator_ends_their_sessions(client, auth, center_staff):
+    _, admin = auth.admin()
+    vaccinator_id, headers = auth.vaccinator(center_staff)
+    assert client.delete(f"/staff/{vaccinator_id}", headers=admin).status_code == 204
+    assert client.get("/users/me", headers=headers).status_code == 401
+    assert client.get("/staff", headers=admin).get_json() == []
+    assert client.delete(f"/staff/{vaccinator_id}", headers=admin).status_code == 404
+
+
+def test_delete_staff_does_not_close_citizens(client, auth):
+    _, admin = auth.admin()
+    citizen_id, _ = auth.citizen()
+    assert client.delete(f"/staff/{citizen_id}", headers=admin).status_code == 404
+
+
+def test_a_vaccinator_cannot_register_themselves(client, auth, center_staff, registry, booking):
+    _, headers = auth.vaccinator(center_staff)
+    assert registry.register(headers).status_code == 403
+    assert booking.book(headers, booking.session()).status_code == 403
+    member = {"name": "Kid", "nid": "12345678901234567", "date_of_birth": "2015-01-01"}
+    member["relation"] = "child"
+    response = client.post("/users/me/members", json=member, headers=headers)
+    assert response.status_code == 403
+    legacy = client.post("/legacy/vaccine/create", json={"token": headers["Authorization"][7:]})
+    assert legacy.status_code == 403
+
+
+def test_a_vaccinator_is_refused_admin_routes(client, auth, center_staff):
+    _, headers = auth.vaccinator(center_staff)
+    assert client.get("/users", headers=headers).status_code == 403
+    assert client.get("/vaccinations", headers=headers).status_code == 403
+
+
+def test_cli_creates_a_vaccinator(app, center_staff):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create-vaccinator", "--email", "Nur@Example.org", "--name", "Nur"]
+        + ["--center-id", str(center_staff), "--nid", "1985123456789"]
+        + ["--password", "a long vaccinator secret"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalars(
+            db.select(User).filter_by(email_index=index_of("email", "nur@example.org"))
+        ).one()
+        assert (user.role_id, user.center_id) == (3, center_staff)
+
+
+def test_cli_prompts_for_the_password(app, center_staff):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create-vaccinator", "--email", "nur@example.org", "--name", "Nur"]
+        + ["--center-id", str(center_staff), "--nid", "1985123456789"],
+        input="a long vaccinator secret\na long vaccinator secret\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "created vaccinator" in result.output
+
+
+def test_cli_refuses_an_unknown_center(app):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create-vaccinator", "--email", "nur@example.org", "--name", "Nur"]
+        + ["--center-id", "999999", "--nid", "1985123456789"]
+        + ["--password", "a long vaccinator secret"]
+    )
+    assert result.exit_code == 1 and "center" in result.output

@@ -5,7 +5,7 @@ from contextlib import ExitStack
 
 from tests.conftest import DEFAULT_PASSWORD
 from tests.server import gunicorn, request
-from tests.test_multiworker import sign_in
+from tests.system.test_multiworker import sign_in
 
 INSTANCES = 2
 TRIES = 12  # per instance: each request opens a new connection, so the workers take turns

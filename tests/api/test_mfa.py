@@ -1,4 +1,4 @@
-"""Two-factor sign-in (TOTP): enrolment, the mfa-otp grant, recovery codes and the staff gate."""
+"""Routes of backend/auth/mfa_routes.py: two-factor enrolment, the mfa-otp grant, the staff gate."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -12,6 +12,8 @@ from backend.extensions import db
 from backend.models import AuditEvent, RecoveryCode, User
 from backend.privacy.fields import index_of
 from tests.conftest import DEFAULT_PASSWORD
+
+# --- Two-factor sign-in (TOTP): enrolment, the mfa-otp grant, recovery codes and the staff gate.
 
 MFA_GRANT = "urn:vaccination:params:oauth:grant-type:mfa-otp"
 START = datetime(2026, 6, 1, 9, 0, 0, tzinfo=UTC)

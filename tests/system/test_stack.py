@@ -22,7 +22,7 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("haproxy", "pgbouncer", "redis-server")
 SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 PASSWORD = "correct horse battery staple"

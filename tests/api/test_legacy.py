@@ -1,4 +1,4 @@
-"""The prototype's clients, replayed: /profile, and the vaccine service under /legacy/vaccine."""
+"""Routes of backend/legacy/routes.py: the prototype's clients, replayed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from backend import clock, create_app
 from backend.legacy import services as legacy
 from config import ConfigurationError, load_config
 from tests.factories import DEFAULT_PASSWORD, make_user, registration
+
+# --- The prototype's clients, replayed: /profile, and the vaccine service under /legacy/vaccine.
 
 VACCINE = "/legacy/vaccine"
 FIELDS = {"id", "user_id", "vaccination_date", "vaccine_id", "verified", "created_at"}

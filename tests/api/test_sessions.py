@@ -1,4 +1,4 @@
-"""POST/PATCH/DELETE /sessions (admin), POST /sessions/<id>/cancel, and the public GET /sessions."""
+"""Routes of backend/sessions/routes.py: vaccination sessions (admin) and the public search."""
 
 import json
 from datetime import date, timedelta
@@ -6,6 +6,8 @@ from datetime import date, timedelta
 import pytest
 
 from tests.factories import make_center, make_session
+
+# --- POST/PATCH/DELETE /sessions (admin), POST /sessions/<id>/cancel, and the public GET /sessions.
 
 SOON = date.today() + timedelta(days=7)
 

@@ -7,10 +7,10 @@ from backend import notify
 from backend.auth.notices import NOTICES
 from backend.extensions import db
 from backend.models import AuditEvent
+from tests.api.test_mfa import Clock, code_at, enrol, otp_step, password_step
 from tests.conftest import DEFAULT_PASSWORD
 from tests.factories import make_center
 from tests.outbox import body_of, code_in
-from tests.test_mfa import Clock, code_at, enrol, otp_step, password_step
 
 PHONE = "+8801711000501"
 NEW_PHONE = "+8801711000502"

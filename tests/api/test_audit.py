@@ -1,4 +1,4 @@
-"""The audit trail: what is recorded, what never is, and the hash chain that shows tampering."""
+"""Routes of backend/audit/routes.py and the audit trail they show."""
 
 import itertools
 import json
@@ -18,6 +18,8 @@ from tests.factories import registration
 from tests.outbox import body_of, code_in
 from tests.server import gunicorn, request
 from tests.tampering import chain_holds, keyed, plain_sha256, tamper
+
+# --- The audit trail: what is recorded, what never is, and the hash chain that shows tampering.
 
 WRONG_KEY = "not-the-audit-key-0123456789abcdef-0123456789"
 

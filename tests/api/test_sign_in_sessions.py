@@ -1,5 +1,4 @@
-"""Sign-in sessions: list and end one's own, sign out everywhere else, an admin ending all, and
-the notice of a sign-in from a new client."""
+"""Routes of backend/auth/session_routes.py: one's sign-in sessions, seen and ended."""
 
 from datetime import timedelta
 
@@ -9,9 +8,11 @@ from backend import clock as app_clock
 from backend import notify
 from backend.extensions import db
 from backend.models import AuditEvent, SignInSession
+from tests.api.test_mfa import clock, code_at, enrolled, otp_step, password_step  # noqa: F401
 from tests.conftest import DEFAULT_PASSWORD
 from tests.outbox import body_of
-from tests.test_mfa import clock, code_at, enrolled, otp_step, password_step  # noqa: F401
+
+# --- Sign-in sessions: list and end one's own, sign out everywhere else, an admin ending all, and
 
 
 def sign_in(client, email: str, user_agent: str = "Laptop/1.0", address: str = "127.0.0.1"):

@@ -1,10 +1,12 @@
-"""POST/GET/PATCH/DELETE /users/me/members, and booking for a member."""
+"""Routes of backend/members/routes.py: a household's members."""
 
 from datetime import date
 
 import pytest
 
 from tests.factories import registration
+
+# --- POST/GET/PATCH/DELETE /users/me/members, and booking for a member.
 
 CHILD = {"name": "Mitu", "date_of_birth": "2015-03-01", "relation": "child"}
 

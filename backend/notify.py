@@ -60,22 +60,26 @@ _pool_pid: int | None = None
 _pool_lock = threading.Lock()
 
 
-def _executor() -> ThreadPoolExecutor:
-    """One pool per process, made after gunicorn forks (a pool's threads do not survive a fork)."""
+def _submit(*job) -> None:
+    """Queue `job` on this process's pool, made after gunicorn forks (a pool's threads do not
+    survive a fork). Under the lock, so a submission lands in a pool before `drain` takes it."""
     global _pool, _pool_pid
     with _pool_lock:
         if _pool is None or _pool_pid != os.getpid():
             _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="notify")
             _pool_pid = os.getpid()
-        return _pool
+        _pool.submit(*job)
 
 
 def drain() -> None:
-    """Wait for every queued delivery to finish (at worker exit, and between tests)."""
+    """Wait for every queued delivery to finish (at worker exit, and between tests), including
+    those that running jobs queue meanwhile: they go to a new pool, drained in turn."""
     global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None and _pool_pid == os.getpid():
+    while True:
+        with _pool_lock:
+            pool, _pool = _pool, None
+        if pool is None or _pool_pid != os.getpid():
+            return
         pool.shutdown(wait=True)
 
 
@@ -83,9 +87,9 @@ def send(*, email: str | None, phone: str | None, subject: str, text: str) -> No
     """Queue `text` to the email address and/or phone number over every configured channel."""
     channels = Channels.from_app()
     if email:
-        _executor().submit(_guarded, _send_email, channels, email, subject, text)
+        _submit(_guarded, _send_email, channels, email, subject, text)
     if phone and channels.sms_webhook_url:
-        _executor().submit(_guarded, _send_sms, channels, phone, text)
+        _submit(_guarded, _send_sms, channels, phone, text)
 
 
 def init_app(app: Flask) -> None:
@@ -103,12 +107,12 @@ def later(job: Callable[..., None], *args) -> None:
     if has_request_context():
         g.setdefault("queued_jobs", []).append(queued)
     else:
-        _executor().submit(_in_app, *queued)
+        _submit(_in_app, *queued)
 
 
 def _start_queued_jobs(_error: BaseException | None) -> None:
     for queued in g.pop("queued_jobs", ()):
-        _executor().submit(_in_app, *queued)
+        _submit(_in_app, *queued)
 
 
 def _in_app(app: Flask, job: Callable[..., None], args: tuple) -> None:

@@ -209,7 +209,13 @@ def approve(admin: User, vaccination_id: int, vaccination_date: date | None) -> 
                 "vaccination_date",
                 f"The vaccination date is before the registration ({registered.isoformat()}).",
             )
-        doses = approved_doses(vaccination.user_id, vaccination.member_id)
+        # Not this record itself: approved meanwhile by a concurrent request, it would come
+        # back as this session's still-pending object, without a date (give() settles the race).
+        doses = [
+            dose
+            for dose in approved_doses(vaccination.user_id, vaccination.member_id)
+            if dose.id != vaccination.id
+        ]
         if doses and given < (earliest := earliest_next_dose(doses[-1])):
             invalid("vaccination_date", f"This dose cannot be given before {earliest.isoformat()}.")
     give(vaccination, admin, given, "vaccination.approved")

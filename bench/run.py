@@ -256,6 +256,9 @@ def production_env() -> dict:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "CERT_SIGNING_KEY": generate_signing_key(),
         "AUDIT_KEY": secrets.token_urlsafe(48),
+        # Personal columns are encrypted at rest (backend/privacy): production refuses to start
+        # without a data key. 32 random bytes, URL-safe base64, like the README's example.
+        "DATA_ENCRYPTION_KEY": secrets.token_urlsafe(32),
         "METRICS_TOKEN": secrets.token_urlsafe(24),
         # The bench signs in an officer made by `users create-admin`, who has no authenticator:
         # the staff two-factor gate (on by default in production) would refuse its calls.

@@ -259,8 +259,12 @@ def close_session(_exception: BaseException | None) -> None:
     """At teardown: a connection lost after the response was built must not turn it into a 500.
 
     Flask-SQLAlchemy's own teardown (registered earlier, so it runs after this one) then finds
-    the session closed.
+    the session closed. A request that never used the session (most authenticated reads, which
+    go through backend/fastpath.py, and /health) has none to close: asking the scoped session to
+    close would first build one.
     """
+    if not db.session.registry.has():
+        return
     try:
         db.session.close()  # closing, not rolling back: loaded objects keep their values
     except DBAPIError as error:

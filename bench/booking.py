@@ -69,12 +69,20 @@ def prepare(database_url: str) -> tuple[list[int], list[int]]:
     return people, sessions
 
 
-def tokens(people: list[int], secret_key: str) -> list[str]:
-    """An access token for each person, issued by the app's own code under the servers' secret."""
+def tokens(people: list[int], secret_key: str, database_url: str) -> list[str]:
+    """An access token for each person, issued by the app's own code under the servers' secret.
+
+    Each token is a session row (backend/auth/sessions.py): issued against the bench database,
+    where the servers look it up.
+    """
     from backend import create_app
     from backend.auth.tokens import issue_access_token
+    from config import normalise_database_url
 
-    app = create_app({"APP_ENV": "testing", "SECRET_KEY": secret_key})
+    database = normalise_database_url(database_url)
+    app = create_app(
+        {"APP_ENV": "testing", "SECRET_KEY": secret_key, "SQLALCHEMY_DATABASE_URI": database}
+    )
     with app.app_context():
         return [issue_access_token(person, 0)[0] for person in people]
 

@@ -236,7 +236,7 @@ def soak(app: Server, env: dict) -> dict:
 def booking_phase(app: Server, env: dict) -> dict:
     """The booking rush on the small database, then what the database holds."""
     people, sessions = booking.prepare(DATABASE_URL)
-    bearer_tokens = booking.tokens(people, env["SECRET_KEY"])
+    bearer_tokens = booking.tokens(people, env["SECRET_KEY"], DATABASE_URL)
     outcome = booking.rush(app.url, bearer_tokens, sessions, app.cpu)
     outcome.update(booking.audit(DATABASE_URL, sessions))
     print(
@@ -256,6 +256,9 @@ def production_env() -> dict:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "CERT_SIGNING_KEY": generate_signing_key(),
         "AUDIT_KEY": secrets.token_urlsafe(48),
+        # Personal columns are encrypted at rest (backend/privacy): production refuses to start
+        # without a data key. 32 random bytes, URL-safe base64, like the README's example.
+        "DATA_ENCRYPTION_KEY": secrets.token_urlsafe(32),
         "METRICS_TOKEN": secrets.token_urlsafe(24),
         # The bench signs in an officer made by `users create-admin`, who has no authenticator:
         # the staff two-factor gate (on by default in production) would refuse its calls.

@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import has_request_context, request
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, select, update
 
 from backend import clock, fastpath, notify
 from backend.audit.services import record
@@ -27,13 +27,44 @@ SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often 
 MAX_USER_AGENT = 255
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
-SESSIONS = SignInSession.__table__
+SESSIONS, USERS = SignInSession.__table__, User.__table__
 START = insert(SESSIONS)
 # Conditional, so workers that see the same stale time write it once between them.
 TOUCH = (
     update(SESSIONS)
     .where(SESSIONS.c.id == bindparam("session_id"), SESSIONS.c.last_seen_at < bindparam("cutoff"))
     .values(last_seen_at=bindparam("now"))
+)
+# The new-client check after each sign-in, in two autocommit reads: the new session with its
+# account's creation time (no row once the account is closed), then whether the account's
+# earlier sessions in HISTORY include this client, and any session at all.
+NEW_SESSION = (
+    select(
+        SESSIONS.c.id,
+        SESSIONS.c.issued_at,
+        SESSIONS.c.client_address,
+        SESSIONS.c.user_agent,
+        USERS.c.created_at,
+    )
+    .join(USERS, and_(USERS.c.id == bindparam("user_id"), USERS.c.deleted_at.is_(None)))
+    .where(SESSIONS.c.jti == bindparam("jti"))
+)
+EARLIER = (
+    SESSIONS.c.user_id == bindparam("user_id"),
+    SESSIONS.c.issued_at >= bindparam("since", type_=SESSIONS.c.issued_at.type),
+    SESSIONS.c.id < bindparam("new_id"),
+)
+SEEN_BEFORE = select(
+    exists().where(
+        *EARLIER,
+        SESSIONS.c.client_address.is_not_distinct_from(
+            bindparam("client_address", type_=SESSIONS.c.client_address.type)
+        ),
+        SESSIONS.c.user_agent.is_not_distinct_from(
+            bindparam("user_agent", type_=SESSIONS.c.user_agent.type)
+        ),
+    ),
+    exists().where(*EARLIER),
 )
 
 
@@ -157,27 +188,30 @@ def check_client(user_id: int, jti: str) -> None:
     New means no earlier session of the account in the last HISTORY came from the same address
     with the same user agent. The first sign-in of an account younger than HISTORY has nothing
     to compare with and is not noticed (the person has just registered or been given it); an
-    account idle for longer is, since whoever signs in then may not be its owner.
+    account idle for longer is, since whoever signs in then may not be its owner. Two autocommit
+    reads (backend/fastpath.py); the account is loaded only to send the notice.
     """
-    new = db.session.scalars(select(SignInSession).where(SignInSession.jti == jti)).first()
-    user = db.session.get(User, user_id)
-    if new is None or user is None or user.deleted_at is not None:
+    new = fastpath.first_row(NEW_SESSION, {"jti": jti, "user_id": user_id})
+    if new is None:
         return
     since = new.issued_at - HISTORY
-    earlier = [
-        SignInSession.user_id == user_id,
-        SignInSession.issued_at >= since,
-        SignInSession.id < new.id,
-    ]
-    same_client = exists().where(
-        *earlier,
-        SignInSession.client_address.is_not_distinct_from(new.client_address),
-        SignInSession.user_agent.is_not_distinct_from(new.user_agent),
+    same_client, any_earlier = fastpath.first_row(
+        SEEN_BEFORE,
+        {
+            "user_id": user_id,
+            "since": since,
+            "new_id": new.id,
+            "client_address": new.client_address,
+            "user_agent": new.user_agent,
+        },
     )
-    if db.session.scalar(select(same_client)):
+    if same_client:
         return
-    if user.created_at >= since and not db.session.scalar(select(exists().where(*earlier))):
+    if new.created_at >= since and not any_earlier:
         return  # the account's first sign-in
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        return
     notify_new_sign_in(user, new.client_address, new.user_agent)
 
 

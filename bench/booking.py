@@ -41,21 +41,11 @@ def _cursor(database_url: str):
         connection.close()
 
 
-def prepare(database_url: str) -> tuple[list[int], list[int]]:
-    """PEOPLE new adults without registrations, and SESSIONS fresh sessions of CAPACITY."""
+def prepare(database_url: str, env: dict) -> tuple[list[int], list[int], list[str]]:
+    """PEOPLE new adults without registrations, each with an access token (issued by the app's
+    own code under the servers' secrets), and SESSIONS fresh sessions of CAPACITY."""
+    people, bearer_tokens = _people_with_tokens(database_url, env)
     with _cursor(database_url) as cursor:
-        cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM users")
-        first = cursor.fetchone()[0]
-        cursor.execute(
-            "INSERT INTO users (id, name, email, password_hash, role_id, nid, verified,"
-            " token_version, date_of_birth, created_at, updated_at)"
-            " SELECT n, 'Rush Citizen ' || n, 'rush' || n || '@example.org', '!bench', 1,"
-            " '8' || lpad(n::text, 12, '0'), true, 0, %s, now(), now()"
-            " FROM generate_series(%s, %s) AS n RETURNING id",
-            (date(1980, 1, 1), first, first + PEOPLE - 1),
-        )
-        people = [row[0] for row in cursor.fetchall()]
-        cursor.execute("SELECT setval(pg_get_serial_sequence('users', 'id'), max(id)) FROM users")
         cursor.execute(
             "INSERT INTO vaccination_sessions (center_id, vaccine_id, date, city_key, capacity,"
             " booked, status, created_at)"
@@ -66,25 +56,60 @@ def prepare(database_url: str) -> tuple[list[int], list[int]]:
             (CAPACITY, SESSIONS),
         )
         sessions = [row[0] for row in cursor.fetchall()]
-    return people, sessions
+    return people, sessions, bearer_tokens
 
 
-def tokens(people: list[int], secret_key: str, database_url: str) -> list[str]:
-    """An access token for each person, issued by the app's own code under the servers' secret.
+def _people_with_tokens(database_url: str, env: dict) -> tuple[list[int], list[str]]:
+    """Insert the people through the app's column types, so their personal fields are encrypted
+    and indexed under the servers' data key (plain SQL would store them in clear, which the
+    servers cannot read), and give each a token whose session row the servers look up."""
+    from sqlalchemy import func, insert, select, text
 
-    Each token is a session row (backend/auth/sessions.py): issued against the bench database,
-    where the servers look it up.
-    """
-    from backend import create_app
+    from backend import clock, create_app
     from backend.auth.tokens import issue_access_token
+    from backend.extensions import db
+    from backend.models import User
+    from backend.privacy.fields import index_of
     from config import normalise_database_url
 
-    database = normalise_database_url(database_url)
+    keys = ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "BLIND_INDEX_KEY")
     app = create_app(
-        {"APP_ENV": "testing", "SECRET_KEY": secret_key, "SQLALCHEMY_DATABASE_URI": database}
+        {
+            "APP_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+            **{key: env[key] for key in keys if env.get(key)},
+        }
     )
     with app.app_context():
-        return [issue_access_token(person, 0)[0] for person in people]
+        first = db.session.scalar(select(func.coalesce(func.max(User.id), 0))) + 1
+        now = clock.utcnow()
+        rows = []
+        for n in range(first, first + PEOPLE):
+            email, nid = f"rush{n}@example.org", f"8{n:012d}"
+            rows.append(
+                {
+                    "id": n,
+                    "name": f"Rush Citizen {n}",
+                    "email": email,
+                    "email_index": index_of("email", email),
+                    "password_hash": "!bench",
+                    "role_id": 1,
+                    "nid": nid,
+                    "nid_index": index_of("nid", nid),
+                    "verified": True,
+                    "token_version": 0,
+                    "date_of_birth": date(1980, 1, 1),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        db.session.execute(insert(User), rows)
+        db.session.execute(
+            text("SELECT setval(pg_get_serial_sequence('users', 'id'), max(id)) FROM users")
+        )
+        db.session.commit()
+        people = [row["id"] for row in rows]
+        return people, [issue_access_token(person, 0)[0] for person in people]
 
 
 def rush(base_url: str, bearer_tokens: list[str], sessions: list[int], server: ServerCpu) -> dict:

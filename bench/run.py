@@ -235,8 +235,7 @@ def soak(app: Server, env: dict) -> dict:
 
 def booking_phase(app: Server, env: dict) -> dict:
     """The booking rush on the small database, then what the database holds."""
-    people, sessions = booking.prepare(DATABASE_URL)
-    bearer_tokens = booking.tokens(people, env["SECRET_KEY"], DATABASE_URL)
+    people, sessions, bearer_tokens = booking.prepare(DATABASE_URL, env)
     outcome = booking.rush(app.url, bearer_tokens, sessions, app.cpu)
     outcome.update(booking.audit(DATABASE_URL, sessions))
     print(

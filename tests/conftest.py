@@ -12,6 +12,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from backend import create_app, notify
 from backend.extensions import db
@@ -19,6 +20,7 @@ from tests.booking import Booking
 from tests.factories import make_user
 from tests.outbox import SmsInbox, start_smtp
 from tests.registry import Registry
+from tests.tcpproxy import TcpProxy
 
 DEFAULT_PASSWORD = "correct horse battery"
 STAFF_NIDS = itertools.count(1)
@@ -37,6 +39,15 @@ def postgres_url(database_url):
     if not database_url.startswith("postgres"):
         pytest.skip("multi-worker tests run on PostgreSQL (set TEST_DATABASE_URL)")
     return database_url
+
+
+@pytest.fixture
+def proxy(postgres_url):
+    """A TCP proxy in front of the PostgreSQL test database, for tests that cut connections."""
+    url = make_url(postgres_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    yield proxy
+    proxy.cut()
 
 
 @pytest.fixture(scope="session")

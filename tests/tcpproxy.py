@@ -5,6 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 
+from flask import Flask
+from sqlalchemy.engine import make_url
+
 from tests.server import free_port
 
 
@@ -89,3 +92,29 @@ class TcpProxy:
                     end.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+
+def app_through(proxy: TcpProxy, app: Flask) -> Flask:
+    """An app like `app` (testing) whose database connections, both pools, pass through `proxy`."""
+    from backend import create_app
+    from config import engine_options
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(host="127.0.0.1", port=proxy.port)
+    rendered = url.render_as_string(hide_password=False)
+    return create_app(
+        {
+            "APP_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": rendered,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(rendered, {}),
+        }
+    )
+
+
+def close_pools(app: Flask) -> None:
+    """Drop `app`'s pooled connections (the app's engine and backend/fastpath.py's)."""
+    from backend import fastpath
+    from backend.extensions import db
+
+    with app.app_context():
+        fastpath.autocommit_engine().dispose()
+        db.engine.dispose()

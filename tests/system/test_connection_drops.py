@@ -7,42 +7,22 @@ after a given statement, or after the response was built but before the request'
 import pytest
 from flask import request_finished
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 
-from backend import create_app, fastpath
+from backend import fastpath
 from backend.extensions import db
-from config import engine_options
 from tests.conftest import DEFAULT_PASSWORD
-from tests.tcpproxy import TcpProxy
+from tests.tcpproxy import app_through, close_pools
 
 ACCOUNT = {"name": "Drop Tester", "email": "drop@example.org", "password": DEFAULT_PASSWORD,
            "nid": "1990123456", "phone_number": "01712 345678"}  # fmt: skip
 
 
 @pytest.fixture
-def proxy(postgres_url):
-    url = make_url(postgres_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    yield proxy
-    proxy.cut()
-
-
-@pytest.fixture
 def faulty(app, proxy):
     """An app whose database connections (both pools) all pass through `proxy`."""
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(host="127.0.0.1", port=proxy.port)
-    rendered = url.render_as_string(hide_password=False)
-    faulty = create_app(
-        {
-            "APP_ENV": "testing",
-            "SQLALCHEMY_DATABASE_URI": rendered,
-            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(rendered, {}),
-        }
-    )
+    faulty = app_through(proxy, app)
     yield faulty
-    with faulty.app_context():
-        fastpath.autocommit_engine().dispose()
-        db.engine.dispose()
+    close_pools(faulty)
 
 
 def drop_after_statement(faulty, proxy, starts_with: str, *, lookup: bool = False) -> None:

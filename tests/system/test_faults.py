@@ -3,38 +3,16 @@
 import time
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from backend import create_app
-from config import engine_options
-from tests.tcpproxy import TcpProxy
-
-
-@pytest.fixture
-def proxy(postgres_url):
-    url = make_url(postgres_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    yield proxy
-    proxy.cut()
+from tests.tcpproxy import app_through, close_pools
 
 
 @pytest.fixture
 def proxied_client(app, proxy):
     """A client of an app whose database connections all pass through `proxy`."""
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(host="127.0.0.1", port=proxy.port)
-    rendered = url.render_as_string(hide_password=False)
-    faulty = create_app(
-        {
-            "APP_ENV": "testing",
-            "SQLALCHEMY_DATABASE_URI": rendered,
-            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(rendered, {}),
-        }
-    )
+    faulty = app_through(proxy, app)
     yield faulty.test_client()
-    with faulty.app_context():
-        from backend.extensions import db
-
-        db.engine.dispose()
+    close_pools(faulty)
 
 
 def timed(call):

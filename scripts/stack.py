@@ -116,11 +116,23 @@ def wait_for(name: str, check, timeout: float = 60) -> None:
     """Until check() is true; fail when the component `name` exits or takes too long."""
     deadline = time.monotonic() + timeout
     while not check():
-        if running(name) is None:
+        if gone(name):
             exited(name)
         if time.monotonic() > deadline:
             sys.exit(f"stack: {name} did not answer within {timeout:.0f} s; see {DIR / name}.log")
         time.sleep(0.2)
+
+
+def gone(name: str) -> bool:
+    """Whether the component `name` has exited: asked of its process when this run started it.
+
+    Its /proc cmdline is no proof while it starts: read at the wrong moment it was empty or not
+    yet the program's, and HAProxy was taken for dead while it was coming up (the intermittent
+    "haproxy is not running" with an empty log)."""
+    process = STARTED.get(name)
+    if process is not None:
+        return process.poll() is not None
+    return running(name) is None
 
 
 def exited(name: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import uuid
 from functools import cache
 from pathlib import Path
 
@@ -39,6 +40,24 @@ def postgres_url(database_url):
     if not database_url.startswith("postgres"):
         pytest.skip("multi-worker tests run on PostgreSQL (set TEST_DATABASE_URL)")
     return database_url
+
+
+@pytest.fixture
+def make_app(app):
+    """Another app on the same database with throttling on; overrides go to its config."""
+
+    def make(**overrides):
+        config = {
+            "APP_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "INSTANCE_DIR": app.config["INSTANCE_DIR"],
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+        return create_app({**config, **overrides})
+
+    return make
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from backend import create_app
 from backend.extensions import db
 from backend.models import AuditEvent, RecoveryCode, User
 from backend.privacy.fields import index_of
@@ -186,20 +185,11 @@ def test_a_recovery_code_signs_in_once(app, client, enrolled):
     assert "mfa.recovery_code_used" in events
 
 
-def test_wrong_codes_count_toward_the_usernames_sign_in_throttle(app, auth, enrolled):
+def test_wrong_codes_count_toward_the_usernames_sign_in_throttle(make_app, auth, enrolled):
     email, _, _, _ = enrolled
     auth.citizen(email="bystander@example.org")
-    throttled = create_app(
-        {
-            "APP_ENV": "testing",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "INSTANCE_DIR": app.config["INSTANCE_DIR"],
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-            "RATELIMIT_SIGN_IN_PER_ADDRESS": "100/minute",
-            "RATELIMIT_SIGN_IN_PER_USERNAME": "3/15 minutes",
-        }
+    throttled = make_app(
+        RATELIMIT_SIGN_IN_PER_ADDRESS="100/minute", RATELIMIT_SIGN_IN_PER_USERNAME="3/15 minutes"
     ).test_client()
     mfa_token = password_step(throttled, email).get_json()["mfa_token"]  # does not count
     for _ in range(2):

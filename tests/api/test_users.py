@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from threading import Barrier
 
 import pytest
 
-from backend import create_app, notify
+from backend import notify
 from backend.auth.notices import NOTICES
 from tests.api.test_mfa import Clock
 from tests.conftest import DEFAULT_PASSWORD
@@ -471,18 +470,9 @@ def test_two_accounts_confirming_one_address_at_once_one_wins(app, client, auth,
     assert "prize@example.org" in emails and len(emails) == 2
 
 
-def test_requests_are_throttled_per_account(app, auth):
+def test_requests_are_throttled_per_account(make_app, auth):
     _, headers = auth.citizen()
-    config = {
-        "APP_ENV": "testing",
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "INSTANCE_DIR": app.config["INSTANCE_DIR"],
-        "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        "RATELIMIT_EMAIL_CHANGE_PER_ACCOUNT": "2/hour",
-    }
-    throttled = create_app(config).test_client()
+    throttled = make_app(RATELIMIT_EMAIL_CHANGE_PER_ACCOUNT="2/hour").test_client()
     statuses = [
         request_change(throttled, headers, f"t{n}@example.org").status_code for n in range(3)
     ]

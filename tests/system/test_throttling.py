@@ -6,26 +6,7 @@ import uuid
 
 import pytest
 
-from backend import create_app
 from tests.conftest import DEFAULT_PASSWORD
-
-
-@pytest.fixture
-def make_app(app):
-    """Another app on the same database with throttling on; overrides go to its config."""
-
-    def make(**overrides):
-        config = {
-            "APP_ENV": "testing",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "INSTANCE_DIR": app.config["INSTANCE_DIR"],
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        }
-        return create_app({**config, **overrides})
-
-    return make
 
 
 def sign_in(client, username, password="wrong password", address=None):

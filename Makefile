@@ -1,11 +1,12 @@
 # Two commands on a fresh machine: `make run` and `make test`. Everything else is optional.
 PYTHON ?= python3
 VENV := .venv
+PEERS_VENV := .venv-peers
 BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format migrate soak bench bench-stats compose-env stack stack-down stack-tools rush clean
+.PHONY: run test lint format migrate soak bench bench-stats bench-peers compose-env stack stack-down stack-tools rush clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -81,5 +82,15 @@ bench-stats: $(BIN)/activate
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(BIN)/python -m bench.stats
 
+## make bench-peers: our GET /users/me beside fastapi-users and Flask-Security-Too, interleaved
+## (PostgreSQL, wrk; the peers in their own venv, $(PEERS_VENV); about 2 minutes)
+bench-peers: $(BIN)/activate $(PEERS_VENV)/bin/activate
+	$(BIN)/python -m bench.peers.run
+
+$(PEERS_VENV)/bin/activate: requirements-peers.txt
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-peers.txt
+	touch $(PEERS_VENV)/bin/activate
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(PEERS_VENV) .pytest_cache

@@ -380,6 +380,8 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "RATELIMIT_EMAIL_CHANGE_PER_ADDRESS": environ.get(
             "RATELIMIT_EMAIL_CHANGE_PER_ADDRESS", "10/hour"
         ),
+        # Each export decrypts everything held about the caller and their members.
+        "RATELIMIT_EXPORT_PER_ACCOUNT": environ.get("RATELIMIT_EXPORT_PER_ACCOUNT", "5/hour"),
         # Number of proxies in front of the app whose X-Forwarded-For may be trusted (ProxyFix).
         "TRUSTED_PROXIES": _int(environ, "TRUSTED_PROXIES", 0),
         "HSTS": _flag(environ.get("HSTS")),

@@ -49,9 +49,10 @@ def _state(appointment: Appointment) -> str:
 
 
 SELF_DOSE = "Nobody records a dose given to themselves; another vaccinator must."
+# Accounts created before migration 0016 have none; an admin adds it without recreating them.
 NO_OWN_NID = (
     "Your staff account has no national ID on file, so a dose to yourself could not be told"
-    " apart; an admin must create your account with it (POST /staff `nid`)."
+    " apart. Ask an admin to add it: PATCH /staff/{id} with your `nid`."
 )
 
 
@@ -67,7 +68,7 @@ def refuse_self(vaccinator: User, holder: User | Member | None, nid: str | None 
     apart from anyone."""
     own = own_nids(vaccinator)
     if not own:
-        raise Forbidden(NO_OWN_NID)
+        raise Forbidden(NO_OWN_NID.format(id=vaccinator.id))
     same_account = isinstance(holder, User) and holder.id == vaccinator.id
     if same_account or (holder is not None and holder.nid in own) or nid in own:
         raise Forbidden(SELF_DOSE)

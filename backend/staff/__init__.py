@@ -1,1 +1,1 @@
-"""Staff: vaccinator accounts, each attached to one center, created and closed by admins."""
+"""Staff: vaccinator accounts at one center each, created, changed and closed by admins."""

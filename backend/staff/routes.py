@@ -1,11 +1,16 @@
-"""The staff blueprint: admins create, list and close vaccinator accounts."""
+"""The staff blueprint: admins create, list, change and close vaccinator accounts."""
 
 from __future__ import annotations
 
 from backend.api import Blueprint
 from backend.auth.tokens import current_user
 from backend.staff import services
-from backend.staff.schemas import StaffCreateSchema, StaffQuerySchema, StaffSchema
+from backend.staff.schemas import (
+    StaffCreateSchema,
+    StaffQuerySchema,
+    StaffSchema,
+    StaffUpdateSchema,
+)
 
 blp = Blueprint("staff", __name__, url_prefix="/staff", description="Vaccinators (admin)")
 
@@ -32,6 +37,16 @@ def list_staff(query, pagination_parameters):
     )
     pagination_parameters.item_count = total
     return staff
+
+
+@blp.route("/<id:user_id>", methods=["PATCH"])
+@blp.admin_required
+@blp.arguments(StaffUpdateSchema)
+@blp.response(200, StaffSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def update(changes, user_id):
+    """Change a vaccinator's name, center or own national ID (admin)"""
+    return services.update_vaccinator(user_id, changes, actor=current_user())
 
 
 @blp.route("/<id:user_id>", methods=["DELETE"])

@@ -1,6 +1,6 @@
 """Payloads of the staff blueprint."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from backend.vaccination.schemas import identifier
 from backend.validation import Email, NationalId, Password, Text
@@ -20,6 +20,20 @@ class StaffCreateSchema(Schema):
     )
     center_id = identifier(required=True)
     nid = NationalId(required=True, metadata={"description": STAFF_NID})
+
+
+class StaffUpdateSchema(Schema):
+    """What an admin may change on a staff account; email and password stay with their owner
+    (email change and password reset flows), anything else is a 422."""
+
+    name = Text(max_length=120)
+    center_id = identifier(metadata={"description": "An active center to work at from now on"})
+    nid = NationalId(metadata={"description": f"{STAFF_NID}. Set or replaced, never removed"})
+
+    @validates_schema
+    def changes_something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give at least one of name, center_id, nid.")
 
 
 class StaffQuerySchema(Schema):

@@ -28,6 +28,11 @@ from backend.users.schemas import (
 blp = Blueprint("users", __name__, url_prefix="/users", description="Profiles")
 
 
+def caller_account() -> str:
+    """The throttle key of the signed-in caller (login_required has run)."""
+    return f"account:{g.caller['id']}"
+
+
 @blp.route("/me")
 @blp.login_required(before_enrolment=True)
 @blp.response(200, UserSchema)
@@ -52,6 +57,7 @@ def list_users(query, pagination_parameters):
 
 @blp.route("/me/export")
 @blp.login_required
+@blp.throttle("export", "RATELIMIT_EXPORT_PER_ACCOUNT", per=caller_account)
 @blp.response(200, ExportSchema)
 def export_me():
     """Everything held about the caller and their family members, in full"""
@@ -78,11 +84,6 @@ def change_password(fields):
     auth_services.change_password(
         current_user(), fields["current_password"], fields["new_password"], g.token_claims["jti"]
     )
-
-
-def caller_account() -> str:
-    """The throttle key of the signed-in caller (login_required has run)."""
-    return f"account:{g.caller['id']}"
 
 
 @blp.route("/me/email", methods=["POST"])

@@ -645,3 +645,18 @@ def test_closing_the_account_still_works_after_an_export(client, caller):
     )
     assert response.status_code == 204
     assert client.get("/users/me/export", headers=caller[1]).status_code == 401
+
+
+def test_exports_are_throttled_per_account(make_app, auth):
+    throttled = make_app()  # RATELIMIT_EXPORT_PER_ACCOUNT as shipped: 5/hour
+    client = throttled.test_client()
+    _, headers = auth.citizen()
+    _, other = auth.citizen()
+    for _ in range(5):
+        assert client.get("/users/me/export", headers=headers).status_code == 200
+    refused = client.get("/users/me/export", headers=headers)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    body = refused.get_json()
+    assert body["code"] == 429 and body["status"] == "Too Many Requests" and body["message"]
+    # Per account, not per address: another account from the same address still exports.
+    assert client.get("/users/me/export", headers=other).status_code == 200

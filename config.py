@@ -356,7 +356,7 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER", "no-reply@localhost"),
         "SMS_WEBHOOK_URL": environ.get("SMS_WEBHOOK_URL") or None,
-        # Throttling (Flask-Limiter): shared through Redis when REDIS_URL is set, else per process.
+        # Throttling (`limits`): shared through Redis when REDIS_URL is set, else per process.
         "REDIS_URL": redis_url,
         "RATELIMIT_ENABLED": _flag(environ.get("RATELIMIT_ENABLED"), default=app_env != "testing"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",

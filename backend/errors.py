@@ -161,6 +161,13 @@ class EmailTaken(Conflict):
     reason = "email_taken"
 
 
+class Throttled(DomainError):
+    """The action's budget for this client, address or account is spent for now (429); the
+    message names the limit ("10 per 1 minute")."""
+
+    status = 429
+
+
 class NotYourRecord(NotFound):
     """A record that does not exist or is not the caller's: the same 404 either way."""
 

@@ -1,28 +1,32 @@
-"""Throttling with Flask-Limiter: per client address and per submitted username or email.
+"""Throttling with `limits`: per client address, per submitted username or email, or per key
+function, each a moving window kept in RATELIMIT_STORAGE_URI.
 
-Routes declare their throttles with `@blp.throttle(...)` (backend/api.py), naming the action
-whose budget a request spends: every URL and body type of one action shares one budget (a
-Flask-Limiter shared limit whose scope is the action's name), so an alias is no way around it.
+Routes declare their throttles with `@blp.throttle(...)` (backend/api.py), naming the action whose
+budget a request spends: the counter is the action's, not the URL's, so every URL and body type of
+one action shares one budget and an alias is no way around it.
 
-One Limiter per app (Flask-Limiter keeps its storage and switches on the instance), built by
-`init_throttling`, rather than one at module level, so several apps in one process (the tests)
-never share state. The decorators therefore hold no Limiter: at request time they ask the app's
-own Throttling for the check, made once per app and throttle. Workers and instances that share
-REDIS_URL count together.
+Only a throttled view runs any of this: the check is made by its decorator, and what is left for
+after the response by `after_this_request`, so the app has no hook and a route without a throttle
+pays nothing. One Throttling per app, built by `init_throttling`, so several apps in one process
+(the tests) never share counts; workers and instances that share REDIS_URL count together.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial, wraps
+from typing import NamedTuple
 
-from flask import Flask, Response, current_app, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Flask, Response, after_this_request, current_app, g, request
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
+from backend.errors import Throttled
 from backend.validation import normalise_email
 
 log = logging.getLogger(__name__)
@@ -30,7 +34,7 @@ log = logging.getLogger(__name__)
 
 def client_address() -> str:
     # With TRUSTED_PROXIES set, ProxyFix has already put the client's address here.
-    return get_remote_address() or "unknown"
+    return request.remote_addr or "unknown"
 
 
 def submitted(field: str) -> str:
@@ -63,6 +67,10 @@ class Throttle:
             return self.per()
         return client_address() if self.per == "address" else submitted(self.per)
 
+    def describe(self, limit: RateLimitItem) -> str:
+        """For the log: the action, limit and kind of key, never the key (it may be an email)."""
+        return f"{self.action}, {limit} per {getattr(self.per, '__name__', self.per)}"
+
 
 def throttled(throttle: Throttle) -> Callable:
     """Decorate a view so each request to it spends from `throttle`'s budget (when enabled)."""
@@ -72,76 +80,126 @@ def throttled(throttle: Throttle) -> Callable:
         def wrapper(*args, **kwargs):
             throttling = current_app.extensions.get("throttling")
             if throttling is not None:
-                throttling.check(throttle)  # raises RateLimitExceeded (429) over budget
+                throttling.check(throttle)  # raises Throttled (429) over budget
             return view(*args, **kwargs)
 
-        wrapper.throttled = True  # read by `_unthrottled` (copied outward by functools.wraps)
         return wrapper
 
     return decorator
 
 
-class Throttling:
-    """The app's Limiter and, per throttle, a check made from its shared limit."""
+class Budget(NamedTuple):
+    """One limit of one throttle for one key: what the storage counts."""
 
-    def __init__(self, limiter: Limiter):
-        self.limiter = limiter
-        self._checks: dict[Throttle, Callable[[], None]] = {}
-        self._making = threading.Lock()  # two checks for one throttle would count it twice
+    limit: RateLimitItem
+    identifiers: tuple[str, ...]
+
+
+@dataclass
+class Spending:
+    """What a request's throttles leave for after its response."""
+
+    deferred: list[tuple[Budget, Callable[[Response], bool]]] = field(default_factory=list)
+    shown: Budget | None = None  # whose numbers the X-RateLimit headers give
+    storage_down: bool = False
+
+
+class Throttling:
+    """The app's counters: one moving window per action, key and limit."""
+
+    def __init__(self, storage_uri: str, key_prefix: str):
+        # wrap_exceptions: whatever the storage, its failures arrive as one StorageError.
+        storage = storage_from_string(storage_uri, wrap_exceptions=True)
+        self.limiter = MovingWindowRateLimiter(storage)
+        self.key_prefix = (key_prefix,) if key_prefix else ()
+        self._limits: dict[str, list[RateLimitItem]] = {}
 
     def check(self, throttle: Throttle) -> None:
-        check = self._checks.get(throttle)
-        if check is None:
-            with self._making:
-                check = self._checks.get(throttle) or self._make_check(throttle)
-                self._checks[throttle] = check
-        check()
+        """Spend from `throttle`'s budget, or with `deduct_when` see that some is left (spent
+        after the response if it counts); raise Throttled when none is left."""
+        spending = self._spending()
+        if spending.storage_down:
+            return
+        limits = self._parsed(current_app.config[throttle.setting])
+        # The same key as Flask-Limiter's shared limits, so counts survive the switch.
+        identifiers = (*self.key_prefix, throttle.key(), throttle.action)
+        spending.shown = Budget(limits[0], identifiers)
+        try:
+            for limit in limits:
+                if throttle.deduct_when is not None:
+                    spending.deferred.append((Budget(limit, identifiers), throttle.deduct_when))
+                    allowed = self.limiter.test(limit, *identifiers)
+                else:
+                    allowed = self.limiter.hit(limit, *identifiers)
+                if not allowed:
+                    spending.shown = Budget(limit, identifiers)
+                    log.info("throttled: %s", throttle.describe(limit))
+                    raise Throttled(str(limit))
+        except StorageError as error:
+            self._fail_open(spending, error)
 
-    def _make_check(self, throttle: Throttle) -> Callable[[], None]:
-        def check() -> None:
-            """Nothing: calling it makes the Limiter check the limit it is decorated with."""
+    def _spending(self) -> Spending:
+        """This request's Spending, settled after its response (made by its first throttle)."""
+        spending = g.get("throttle_spending")
+        if spending is None:
+            spending = g.throttle_spending = Spending()
+            after_this_request(partial(self._settle, spending))
+        return spending
 
-        # The Limiter files a decorated function's limits under its qualified name: one each.
-        per = getattr(throttle.per, "__name__", throttle.per)
-        check.__qualname__ = f"{throttle.action}[{throttle.setting}, per {per}]"
-        limit = self.limiter.shared_limit(
-            partial(_setting, throttle.setting),
-            scope=throttle.action,
-            key_func=throttle.key,
-            deduct_when=throttle.deduct_when,
-        )
-        return limit(check)
+    def _settle(self, spending: Spending, response: Response) -> Response:
+        """Spend what `deduct_when` counts, then tell the client where it stands (the headers
+        Flask-Limiter wrote, Retry-After included, on every answer of a throttled route)."""
+        g.pop("throttle_spending", None)  # an app context can outlive the request
+        if spending.storage_down:
+            return response
+        try:
+            for budget, deduct_when in spending.deferred:
+                if deduct_when(response):
+                    self.limiter.hit(budget.limit, *budget.identifiers)
+            if spending.shown is not None:
+                _add_headers(response, spending.shown, self.limiter)
+        except StorageError as error:
+            self._fail_open(spending, error)
+        return response
+
+    def _fail_open(self, spending: Spending, error: StorageError) -> None:
+        """Serve the request unthrottled: a Redis outage must not stop sign-ins."""
+        spending.storage_down = True  # the request's other throttles skip the storage too
+        spending.shown = None
+        log.warning("throttling storage unavailable, request not throttled: %s", _name(error))
+
+    def _parsed(self, setting: str) -> list[RateLimitItem]:
+        """The limits of a setting ("10/minute", or several: "10/minute; 100/day"), shortest
+        window first, parsed once per app."""
+        limits = self._limits.get(setting)
+        if limits is None:
+            limits = self._limits[setting] = sorted(parse_many(setting))
+        return limits
 
 
-def _unthrottled() -> bool:
-    """Flask-Limiter's request filter: a route without `@blp.throttle` has no limit to check.
+def _add_headers(response: Response, budget: Budget, limiter: MovingWindowRateLimiter) -> None:
+    window_reset, remaining = limiter.get_window_stats(budget.limit, *budget.identifiers)
+    reset_at = int(window_reset + 1)
+    now = time.time()  # the clock `limits` keeps its windows by
+    response.headers["X-RateLimit-Limit"] = str(budget.limit.amount)
+    response.headers["X-RateLimit-Remaining"] = str(remaining)
+    response.headers["X-RateLimit-Reset"] = str(reset_at)
+    retry_after = response.headers.get("Retry-After", "")
+    if retry_after.isdigit():  # a 503's own wait, if longer, stands
+        reset_at = max(reset_at, int(now + int(retry_after)))
+    response.headers["Retry-After"] = str(int(reset_at - now))
 
-    No default or application limits are configured, so the Limiter's hook before every request
-    finds nothing to count on such a route; the filter tells it so before it resolves limits
-    (about a third of the CPU of a `GET /health`, docs in bench/notes.md).
-    """
-    view = current_app.view_functions.get(request.endpoint)
-    return not getattr(view, "throttled", False)
 
-
-def _setting(name: str) -> str:
-    return current_app.config[name]
+def _name(error: StorageError) -> str:
+    # The class only: a storage's message can name its host, and a key can hold an email.
+    return type(error.storage_error).__name__
 
 
 def init_throttling(app: Flask) -> Throttling | None:
-    """Give `app` its own Limiter; the routes' `@blp.throttle` checks spend from it."""
+    """Give `app` its own Throttling; the routes' `@blp.throttle` checks spend from it."""
     if not app.config["RATELIMIT_ENABLED"]:
         return None
-    limiter = Limiter(
-        key_func=client_address,
-        app=app,
-        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
-        key_prefix=app.config["RATELIMIT_KEY_PREFIX"],
-        strategy="moving-window",
-        headers_enabled=True,
-        # Fail open: if Redis is unreachable, serve the request (Flask-Limiter logs the error).
-        swallow_errors=True,
+    throttling = app.extensions["throttling"] = Throttling(
+        app.config["RATELIMIT_STORAGE_URI"], app.config["RATELIMIT_KEY_PREFIX"]
     )
-    limiter.request_filter(_unthrottled)
-    throttling = app.extensions["throttling"] = Throttling(limiter)
     return throttling

@@ -1,5 +1,6 @@
-"""Throttles (Flask-Limiter): each fires at its limit and resets; Redis shares them."""
+"""Throttles (backend/throttling.py): each fires at its limit and resets; Redis shares them."""
 
+import logging
 import os
 import time
 import uuid
@@ -101,11 +102,40 @@ def test_throttling_off_when_disabled(make_app):
     assert statuses == {400}
 
 
+UNREACHABLE = "redis://127.0.0.1:1/0"
+
+
+def storage_warnings(caplog) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "backend.throttling" and record.levelno >= logging.WARNING
+    ]
+
+
 def test_unreachable_redis_fails_open(make_app, auth):
     auth.citizen(email="open@example.org")
-    client = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0").test_client()
+    client = make_app(RATELIMIT_STORAGE_URI=UNREACHABLE).test_client()
     for _ in range(12):
         assert sign_in(client, "open@example.org", DEFAULT_PASSWORD).status_code == 200
+
+
+def test_unreachable_redis_is_logged_once_per_request_without_the_key(make_app, caplog):
+    client = make_app(RATELIMIT_STORAGE_URI=UNREACHABLE).test_client()
+    assert sign_in(client, "private@example.org").status_code == 400  # two throttles
+    warnings = storage_warnings(caplog)
+    assert len(warnings) == 1
+    assert "private" not in warnings[0] and "127.0.0.1" not in warnings[0]
+
+
+def test_routes_without_a_throttle_never_reach_the_storage(make_app, auth, caplog):
+    _, headers = auth.citizen()
+    client = make_app(RATELIMIT_STORAGE_URI=UNREACHABLE).test_client()
+    assert client.get("/health").status_code == 200
+    assert client.get("/users/me", headers=headers).status_code == 200
+    assert storage_warnings(caplog) == []
+    sign_in(client, "someone@example.org")
+    assert len(storage_warnings(caplog)) == 1  # a throttled route does
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI's Redis)")

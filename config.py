@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_pem_private_key,
 )
+from limits import parse_many
 
 ENVIRONMENTS = ("development", "testing", "production")
 MIN_SECRET_LENGTH = 32
@@ -409,8 +410,22 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
             config["SQLALCHEMY_DATABASE_URI"], environ
         )
+    check_rate_limits(config)
     check_production(config)
     return config
+
+
+def check_rate_limits(config: Mapping) -> None:
+    """Every throttle setting must parse ("10/minute", "5 per hour; 100/day"), in any
+    environment: a typo would otherwise surface as a 500 on its routes."""
+    for name, value in config.items():
+        if name.startswith("RATELIMIT_") and "_PER_" in name:
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ConfigurationError(
+                    f"{name} is not a rate limit like '10/minute', got {value!r}"
+                ) from None
 
 
 def check_production(config: Mapping) -> None:

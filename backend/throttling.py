@@ -147,8 +147,8 @@ class Throttling:
         return spending
 
     def _settle(self, spending: Spending, response: Response) -> Response:
-        """Spend what `deduct_when` counts, then tell the client where it stands (the headers
-        Flask-Limiter wrote, Retry-After included, on every answer of a throttled route)."""
+        """Spend what `deduct_when` counts, then tell the client where it stands (the
+        X-RateLimit headers on every answer of a throttled route, Retry-After on a 429)."""
         g.pop("throttle_spending", None)  # an app context can outlive the request
         if spending.storage_down:
             return response
@@ -184,10 +184,10 @@ def _add_headers(response: Response, budget: Budget, limiter: MovingWindowRateLi
     response.headers["X-RateLimit-Limit"] = str(budget.limit.amount)
     response.headers["X-RateLimit-Remaining"] = str(remaining)
     response.headers["X-RateLimit-Reset"] = str(reset_at)
-    retry_after = response.headers.get("Retry-After", "")
-    if retry_after.isdigit():  # a 503's own wait, if longer, stands
-        reset_at = max(reset_at, int(now + int(retry_after)))
-    response.headers["Retry-After"] = str(int(reset_at - now))
+    # Retry-After only on the refusal (RFC 9110: it belongs to 429, 503 and redirects): a 200
+    # needs no wait, and a 503's own few seconds must not become the window's hour.
+    if response.status_code == 429:
+        response.headers["Retry-After"] = str(max(1, int(reset_at - now)))
 
 
 def _name(error: StorageError) -> str:

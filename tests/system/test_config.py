@@ -27,6 +27,12 @@ def test_production_without_database_url_refuses_to_start():
         load_config({"APP_ENV": "production", "SECRET_KEY": STRONG})
 
 
+@pytest.mark.parametrize("value", ["10 a minute", "", "ten/minute"])
+def test_a_throttle_setting_that_is_no_rate_limit_refuses_to_start(value):
+    with pytest.raises(ConfigurationError, match="RATELIMIT_SIGN_IN_PER_ADDRESS is not a rate"):
+        load_config({"APP_ENV": "development", "RATELIMIT_SIGN_IN_PER_ADDRESS": value})
+
+
 def test_refusal_is_one_line_naming_the_reason(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.delenv("SECRET_KEY", raising=False)

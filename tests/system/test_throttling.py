@@ -27,6 +27,14 @@ def test_sign_in_per_address_fires_at_ten(make_app):
     assert refused.get_json()["code"] == 429
 
 
+def test_an_answer_within_budget_says_what_is_left_and_asks_no_wait(make_app):
+    response = sign_in(make_app().test_client(), "someone@example.org")
+    assert response.status_code == 400
+    assert response.headers["X-RateLimit-Limit"] == "10"
+    assert response.headers["X-RateLimit-Remaining"] == "9"
+    assert "Retry-After" not in response.headers
+
+
 def test_sign_in_per_username_counts_failures_for_known_and_unknown_alike(make_app, auth):
     auth.citizen(email="known@example.org")
     client = make_app(TRUSTED_PROXIES=1).test_client()

@@ -17,6 +17,7 @@ import hmac
 import json
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 
 from flask import current_app, g, has_request_context, request
@@ -128,14 +129,30 @@ def record_now(
     subject_id: int | None = None,
 ) -> None:
     """Append a frequent, low-stakes event (sign-ins) in a transaction of its own, committed
-    when this returns.
+    when this returns (see `recording_now`)."""
+    with recording_now(event, actor_id=actor_id, subject_id=subject_id):
+        pass
 
-    On PostgreSQL its commit does not wait for the WAL flush (synchronous_commit off, this
-    transaction only): a database crash may lose the last fraction of a second of such events,
-    but never half of one, since row and head commit together.
+
+@contextmanager
+def recording_now(
+    event: str,
+    *,
+    actor_id: int | None = None,
+    subject_id: int | None = None,
+    details: dict | None = None,
+) -> Iterator[Connection]:
+    """A transaction of its own for what the block writes on the connection it is given, with
+    `event` appended at its end; committed when the block ends, rolled back if it raises.
+
+    For frequent, low-stakes events (sign-ins) and the rows they go with (a sign-in's session):
+    one commit for both. On PostgreSQL that commit does not wait for the WAL flush
+    (synchronous_commit off, this transaction only): a database crash may lose the last fraction
+    of a second of such events, but never half of one, since row and head commit together.
     """
-    values = _values(event, actor_id, subject_id, "user", None)
+    values = _values(event, actor_id, subject_id, "user", details)
     with db.engine.begin() as connection:
+        yield connection
         asynchronous = connection.dialect.name == "postgresql"
         _append(connection, values, LOCK_HEAD_ASYNCHRONOUS if asynchronous else LOCK_HEAD)
 

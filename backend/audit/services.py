@@ -21,18 +21,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import (
-    Connection,
-    CursorResult,
-    Insert,
-    Select,
-    Update,
-    bindparam,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Insert, Select, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock
@@ -141,6 +130,11 @@ class Beside(NamedTuple):
     read: Select
 
 
+# A `Beside`'s parameters go to the append's statement with the event's own, and an UPDATE
+# would also SET a head column they named: neither may be shadowed.
+OWN_PARAMETERS = frozenset({*HASHED, "chain", "hash", "new_hash", *HEAD.c.keys()})
+
+
 @lru_cache(maxsize=4)
 def _append_beside(beside: Beside) -> Update:
     """On PostgreSQL, the append with the caller's INSERT as one more data-modifying CTE and its
@@ -167,8 +161,8 @@ def record_now(
     and their rows, but never half of one, since row, event and head commit together.
     """
     values = _values(event, actor_id, subject_id, "user", details)
-    if params and not params.keys().isdisjoint(values):
-        raise ValueError(f"parameters named like the event's: {params.keys() & values.keys()}")
+    if params and not OWN_PARAMETERS.isdisjoint(params):
+        raise ValueError(f"parameters named like the append's: {OWN_PARAMETERS & params.keys()}")
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             values.update(params or {})
@@ -202,9 +196,7 @@ def chain_of_this_worker() -> int:
     return os.getpid() % current_app.config["AUDIT_CHAINS"] + 1
 
 
-def _append(
-    connection: Connection, values: dict, lock=LOCK_HEAD, append: Update | None = None
-) -> CursorResult:
+def _append(connection: Connection, values: dict, lock=LOCK_HEAD, append: Update | None = None):
     chain = values["chain"] = chain_of_this_worker()
     head = connection.execute(lock, {"chain": chain}).first()
     if head is None:

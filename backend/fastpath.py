@@ -1,7 +1,7 @@
 """Statements on the hot paths in one round trip: a connection in autocommit, no transaction.
 
-Every authenticated request reads its caller, and every sign-in reads an account (and writes
-its session row, then checks in the background whether its client is new; a session's
+Every authenticated request reads its caller, and every sign-in reads an account (and, for a
+first sign-in or a new client, checks in the background whether the client is new; a session's
 last-seen time is written at most once a minute). Through the session each read would pay
 BEGIN ... ROLLBACK around one row, two round trips more than the query. So on PostgreSQL these
 reads go through a small engine of their own whose connections stay in autocommit (switching a

@@ -183,8 +183,9 @@ def challenged_email(mfa_token: str) -> str | None:
 
 
 def complete_sign_in(mfa_token: str, code: str) -> dict | None:
-    """`id` and `token_version` of the account when `mfa_token` is live and `code` is a fresh
-    TOTP or an unused recovery code; else None (a wrong code is recorded, the token lives on).
+    """`id`, `token_version` and `second_factor` (the method) of the account when `mfa_token`
+    is live and `code` is a fresh TOTP or an unused recovery code; else None (a wrong code is
+    recorded, the token lives on). The sign-in is recorded when its session starts.
     """
     now = clock.utcnow()
     token_hash = _token_hash(mfa_token)
@@ -218,10 +219,7 @@ def complete_sign_in(mfa_token: str, code: str) -> dict | None:
         return None
     if method == "recovery_code":
         record("mfa.recovery_code_used", actor_id=account.id, subject_id=account.id)
-    record(
-        "sign_in.succeeded", actor_id=account.id, subject_id=account.id, details={"with": method}
-    )
     db.session.commit()
     if method == "recovery_code":
         notify_security_event(db.session.get(User, account.id), "recovery_code_used")
-    return {"id": account.id, "token_version": account.token_version}
+    return {"id": account.id, "token_version": account.token_version, "second_factor": method}

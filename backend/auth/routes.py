@@ -121,7 +121,9 @@ def token():
             return oauth_error(
                 "mfa_required", description, MFA_REQUIRED_STATUS, mfa_token=mfa_token
             )
-    access_token, expires_in = issue_access_token(account["id"], account["token_version"])
+    access_token, expires_in = issue_access_token(
+        account["id"], account["token_version"], account.get("second_factor")
+    )
     body = {"access_token": access_token, "token_type": "bearer", "expires_in": expires_in}
     return body, 200, NO_STORE
 

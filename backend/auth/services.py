@@ -111,28 +111,26 @@ def find_account(email: str) -> User | None:
 
 
 def check_credentials(email: str, password: str) -> dict | None:
-    """`id` and `token_version` of the account for these credentials, or None.
+    """`id`, `token_version` and `mfa_enabled` of the account for these credentials, or None.
 
     Always costs one hash verification. The account is read before any transaction (one
-    prepared lookup), and the outcome is appended to the audit trail in a transaction of its
+    autocommit lookup), and a refusal is appended to the audit trail in a transaction of its
     own that does not wait for the WAL flush: sign-ins are frequent and their events low-stakes
-    (see `record_now`). Registrations, reviews and password changes keep full durability.
+    (see `record_now`). A success is recorded when its session starts (backend/auth/sessions.py).
     """
     account = look_up_account(email)
     if not verify_password(account["password_hash"] if account else None, password):
         subject_id = account["id"] if account else None
         record_now("sign_in.failed", subject_id=subject_id)
         return None
-    # With two-factor on, the sign-in succeeds only with the code (backend/auth/mfa.py).
-    event = "sign_in.password_accepted" if account["mfa_enabled"] else "sign_in.succeeded"
     if needs_rehash(account["password_hash"]):
         user = db.session.get(User, account["id"])
         if user is not None:
             user.password_hash = hash_password(password)
-        record(event, actor_id=account["id"], subject_id=account["id"])
-        db.session.commit()
-    else:
-        record_now(event, actor_id=account["id"], subject_id=account["id"])
+            db.session.commit()
+    if account["mfa_enabled"]:
+        # The sign-in succeeds only with the code (backend/auth/mfa.py).
+        record_now("sign_in.password_accepted", actor_id=account["id"], subject_id=account["id"])
     return account
 
 

@@ -16,7 +16,7 @@ from flask import has_request_context, request
 from sqlalchemy import and_, bindparam, delete, exists, insert, select, update
 
 from backend import clock, fastpath, notify
-from backend.audit.services import record
+from backend.audit.services import Beside, record, record_now
 from backend.auth.notices import notify_security_event
 from backend.errors import NotYourRecord
 from backend.extensions import db
@@ -28,14 +28,34 @@ MAX_USER_AGENT = 255
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 SESSIONS, USERS = SignInSession.__table__, User.__table__
-START = insert(SESSIONS)
 # Conditional, so workers that see the same stale time write it once between them.
 TOUCH = (
     update(SESSIONS)
     .where(SESSIONS.c.id == bindparam("session_id"), SESSIONS.c.last_seen_at < bindparam("cutoff"))
     .values(last_seen_at=bindparam("now"))
 )
-# The new-client check after each sign-in, in two autocommit reads: the new session with its
+RECENT = (
+    SESSIONS.c.user_id == bindparam("user_id"),
+    SESSIONS.c.issued_at >= bindparam("since", type_=SESSIONS.c.issued_at.type),
+)
+SAME_CLIENT = (
+    SESSIONS.c.client_address.is_not_distinct_from(
+        bindparam("address", type_=SESSIONS.c.client_address.type)
+    ),
+    SESSIONS.c.user_agent.is_not_distinct_from(
+        bindparam("user_agent", type_=SESSIONS.c.user_agent.type)
+    ),
+)
+# A session starts with one read: did the account have a session from this client in HISTORY?
+# Yes, the usual answer, settles the new-client check; only a first sign-in or a new client goes
+# on to `check_client` after the commit, where a concurrent sign-in's row is visible (in id
+# order). The row, the read and the sign-in's audit event are one statement on PostgreSQL
+# (backend/audit/services.py `Beside`); the read does not see the new row.
+ROW = {key: key for key in ("user_id", "jti", "issued_at", "expires_at", "last_seen_at")}
+ROW |= {"client_address": "address", "user_agent": "user_agent"}  # the event has a client_address
+NEW_ROW = insert(SESSIONS).values({column: bindparam(key) for column, key in ROW.items()})
+START = Beside(NEW_ROW, select(exists().where(*RECENT, *SAME_CLIENT)))
+# The new-client check after the commit, in two autocommit reads: the new session with its
 # account's creation time (no row once the account is closed), then whether the account's
 # earlier sessions in HISTORY include this client, and any session at all.
 NEW_SESSION = (
@@ -49,45 +69,34 @@ NEW_SESSION = (
     .join(USERS, and_(USERS.c.id == bindparam("user_id"), USERS.c.deleted_at.is_(None)))
     .where(SESSIONS.c.jti == bindparam("jti"))
 )
-EARLIER = (
-    SESSIONS.c.user_id == bindparam("user_id"),
-    SESSIONS.c.issued_at >= bindparam("since", type_=SESSIONS.c.issued_at.type),
-    SESSIONS.c.id < bindparam("new_id"),
-)
-SEEN_BEFORE = select(
-    exists().where(
-        *EARLIER,
-        SESSIONS.c.client_address.is_not_distinct_from(
-            bindparam("client_address", type_=SESSIONS.c.client_address.type)
-        ),
-        SESSIONS.c.user_agent.is_not_distinct_from(
-            bindparam("user_agent", type_=SESSIONS.c.user_agent.type)
-        ),
-    ),
-    exists().where(*EARLIER),
-)
+EARLIER = (*RECENT, SESSIONS.c.id < bindparam("new_id"))
+SEEN_BEFORE = select(exists().where(*EARLIER, *SAME_CLIENT), exists().where(*EARLIER))
 
 
-def start(user_id: int, issued_at: datetime, expires_at: datetime) -> str:
+def start(
+    user_id: int, issued_at: datetime, expires_at: datetime, details: dict | None = None
+) -> str:
     """A new live session for the account; returns the `jti` its token must carry.
 
-    One autocommit INSERT (one round trip). A sign-in over HTTP also queues the new-client check.
+    The row and the sign-in's audit event (`sign_in.succeeded`, with `details`) commit together
+    (backend/audit/services.py `record_now`). A sign-in over HTTP from a client the account
+    has not used in HISTORY also queues the new-client check.
     """
     jti = secrets.token_urlsafe(24)
     address, user_agent = client()
-    fastpath.execute(
-        START,
-        {
-            "user_id": user_id,
-            "jti": jti,
-            "issued_at": issued_at,
-            "expires_at": expires_at,
-            "last_seen_at": issued_at,
-            "client_address": address,
-            "user_agent": user_agent,
-        },
-    )
-    if has_request_context():
+    row = {
+        "user_id": user_id,
+        "jti": jti,
+        "issued_at": issued_at,
+        "expires_at": expires_at,
+        "last_seen_at": issued_at,
+        "address": address,
+        "user_agent": user_agent,
+        "since": issued_at - HISTORY,
+    }
+    audited = {"actor_id": user_id, "subject_id": user_id, "details": details}
+    client_seen = record_now("sign_in.succeeded", **audited, beside=START, params=row)
+    if has_request_context() and not client_seen:
         notify.later(check_client, user_id, jti)
     return jti
 
@@ -183,7 +192,8 @@ def prune() -> int:
 
 
 def check_client(user_id: int, jti: str) -> None:
-    """In the background after a sign-in: the notice, if its client is new to the account.
+    """In the background after a sign-in whose client the account had not used in HISTORY
+    (or its first): the notice, if its client is new to the account.
 
     New means no earlier session of the account in the last HISTORY came from the same address
     with the same user agent. The first sign-in of an account younger than HISTORY has nothing
@@ -201,7 +211,7 @@ def check_client(user_id: int, jti: str) -> None:
             "user_id": user_id,
             "since": since,
             "new_id": new.id,
-            "client_address": new.client_address,
+            "address": new.client_address,
             "user_agent": new.user_agent,
         },
     )

@@ -23,13 +23,20 @@ from backend.models import User
 MAX_AUTHORIZATION_HEADER = 8 * 1024
 
 
-def issue_access_token(user_id: int, token_version: int) -> tuple[str, int]:
-    """A signed bearer token for the account, as a new session, and its lifetime in seconds."""
+def issue_access_token(
+    user_id: int, token_version: int, second_factor: str | None = None
+) -> tuple[str, int]:
+    """A signed bearer token for the account, as a new session, and its lifetime in seconds.
+
+    The session's start is the sign-in's audit event (`sign_in.succeeded`, with the second
+    factor used, if any).
+    """
     lifetime = timedelta(minutes=current_app.config["ACCESS_TOKEN_MINUTES"])
     # The times come from the clock `token_claims` checks them by, not Flask-JWT-Extended's own
     # datetime.now (claims given here take precedence over its defaults, the jti too).
     now = clock.utcnow()
-    jti = sessions.start(user_id, now, now + lifetime)
+    details = {"with": second_factor} if second_factor else None
+    jti = sessions.start(user_id, now, now + lifetime, details)
     token = create_access_token(
         identity=str(user_id),
         expires_delta=lifetime,

@@ -185,6 +185,26 @@ def test_a_recovery_code_signs_in_once(app, client, enrolled):
     assert "mfa.recovery_code_used" in events
 
 
+def test_the_two_step_sign_in_is_audited_once_with_its_second_factor(app, client, enrolled, clock):
+    email, secret, _, _ = enrolled
+    mfa_token = password_step(client, email).get_json()["mfa_token"]
+    assert otp_step(client, mfa_token, code_at(secret, clock)).status_code == 200
+    with app.app_context():
+        user_id = db.session.scalar(
+            select(User.id).where(User.email_index == index_of("email", email))
+        )
+        rows = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.subject_id == user_id, AuditEvent.event.like("sign_in.%"))
+            .order_by(AuditEvent.id)
+        ).all()
+        events = [(row.event, row.details) for row in rows]
+    assert events[-2:] == [
+        ("sign_in.password_accepted", {}),
+        ("sign_in.succeeded", {"with": "totp"}),
+    ]
+
+
 def test_wrong_codes_count_toward_the_usernames_sign_in_throttle(make_app, auth, enrolled):
     email, _, _, _ = enrolled
     auth.citizen(email="bystander@example.org")

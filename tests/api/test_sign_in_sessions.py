@@ -205,6 +205,17 @@ def test_a_known_client_is_not_noticed(client, auth, mailbox):
     assert len(mailbox.messages) == 1
 
 
+def test_a_known_client_that_was_not_the_last_is_not_noticed(client, auth, mailbox):
+    auth.citizen(email="two.devices@example.org")
+    for user_agent in ("Laptop/1.0", "Phone/1.0"):  # each new: noticed
+        sign_in(client, "two.devices@example.org", user_agent)
+    assert len(mailbox.wait_for("two.devices@example.org", count=2)) == 2
+    for user_agent in ("Laptop/1.0", "Phone/1.0"):  # each seen, though not in the last session
+        sign_in(client, "two.devices@example.org", user_agent)
+    settled()
+    assert len(mailbox.messages) == 2
+
+
 def test_the_notice_carries_no_token_or_password(client, auth, mailbox, sms):
     auth.citizen(email="secretless@example.org", verified=True)
     headers = sign_in(client, "secretless@example.org", "Phone/1.0")

@@ -5,7 +5,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from backend.extensions import db
-from backend.models import AuditEvent, Certificate, User, Vaccination
+from backend.models import AuditEvent, Certificate, SignInSession, User, Vaccination
 from backend.privacy.fields import index_of
 from tests.factories import DEFAULT_PASSWORD, registration
 
@@ -68,6 +68,16 @@ def test_a_sign_in_whose_audit_append_fails_issues_no_token_and_holds_no_lock(
     assert count(app, AuditEvent, AuditEvent.event == "sign_in.succeeded") == before + 3
     verified = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verified.exit_code == 0 and "intact" in verified.output, verified.output
+
+
+def test_a_sign_in_whose_audit_append_fails_leaves_no_session(app, client, auth, monkeypatch):
+    user_id, _ = auth.citizen(email="sessionless@example.org")
+    form = {"username": "sessionless@example.org", "password": DEFAULT_PASSWORD}
+    before = count(app, SignInSession, SignInSession.user_id == user_id)
+    monkeypatch.setattr("backend.audit.services._digest", fail)  # after the session's INSERT
+    with pytest.raises(StepFailed):
+        client.post("/auth/token", data=form)
+    assert count(app, SignInSession, SignInSession.user_id == user_id) == before
 
 
 def test_a_database_error_inside_the_sign_in_append_leaves_a_usable_connection(

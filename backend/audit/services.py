@@ -17,11 +17,11 @@ import hmac
 import json
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import NamedTuple
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import Connection, Insert, Select, Update, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock
@@ -122,59 +122,39 @@ def record(
     _append(db.session.connection(), values)
 
 
-class Beside(NamedTuple):
-    """A caller's row committed with an event (a sign-in's session), and one value read in the
-    same step that does not see the new row (whether the account had seen this client)."""
-
-    insert: Insert
-    read: Select
-
-
-# A `Beside`'s parameters go to the append's statement with the event's own, and an UPDATE
-# would also SET a head column they named: neither may be shadowed.
-OWN_PARAMETERS = frozenset({*HASHED, "chain", "hash", "new_hash", *HEAD.c.keys()})
-
-
-@lru_cache(maxsize=4)
-def _append_beside(beside: Beside) -> Update:
-    """On PostgreSQL, the append with the caller's INSERT as one more data-modifying CTE and its
-    read as the RETURNING value: the row, the event and the head's move in one statement."""
-    append = APPEND["postgresql"][0].add_cte(beside.insert.cte("beside"))
-    return append.returning(beside.read.scalar_subquery())
-
-
 def record_now(
     event: str,
     *,
     actor_id: int | None = None,
     subject_id: int | None = None,
-    details: dict | None = None,
-    beside: Beside | None = None,
-    params: dict | None = None,
-) -> object:
+) -> None:
     """Append a frequent, low-stakes event (sign-ins) in a transaction of its own, committed
-    when this returns; with `beside` (and its `params`), the caller's row commits with it and
-    the value `beside.read` found is returned.
+    when this returns (see `recording_now`)."""
+    with recording_now(event, actor_id=actor_id, subject_id=subject_id):
+        pass
 
-    On PostgreSQL its commit does not wait for the WAL flush (synchronous_commit off, this
-    transaction only): a database crash may lose the last fraction of a second of such events
-    and their rows, but never half of one, since row, event and head commit together.
+
+@contextmanager
+def recording_now(
+    event: str,
+    *,
+    actor_id: int | None = None,
+    subject_id: int | None = None,
+    details: dict | None = None,
+) -> Iterator[Connection]:
+    """A transaction of its own for what the block writes on the connection it is given, with
+    `event` appended at its end; committed when the block ends, rolled back if it raises.
+
+    For frequent, low-stakes events (sign-ins) and the rows they go with (a sign-in's session):
+    one commit for both. On PostgreSQL that commit does not wait for the WAL flush
+    (synchronous_commit off, this transaction only): a database crash may lose the last fraction
+    of a second of such events, but never half of one, since row and head commit together.
     """
     values = _values(event, actor_id, subject_id, "user", details)
-    if params and not OWN_PARAMETERS.isdisjoint(params):
-        raise ValueError(f"parameters named like the append's: {OWN_PARAMETERS & params.keys()}")
     with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            values.update(params or {})
-            append = None if beside is None else _append_beside(beside)
-            appended = _append(connection, values, LOCK_HEAD_ASYNCHRONOUS, append)
-            return None if beside is None else appended.scalar()
-        found = None
-        if beside is not None:  # SQLite has no data-modifying CTEs: the read, then the row
-            found = connection.execute(beside.read, params).scalar()
-            connection.execute(beside.insert, params)
-        _append(connection, values)
-        return found
+        yield connection
+        asynchronous = connection.dialect.name == "postgresql"
+        _append(connection, values, LOCK_HEAD_ASYNCHRONOUS if asynchronous else LOCK_HEAD)
 
 
 def _values(event, actor_id, subject_id, subject_type, details) -> dict:
@@ -196,7 +176,7 @@ def chain_of_this_worker() -> int:
     return os.getpid() % current_app.config["AUDIT_CHAINS"] + 1
 
 
-def _append(connection: Connection, values: dict, lock=LOCK_HEAD, append: Update | None = None):
+def _append(connection: Connection, values: dict, lock=LOCK_HEAD) -> None:
     chain = values["chain"] = chain_of_this_worker()
     head = connection.execute(lock, {"chain": chain}).first()
     if head is None:
@@ -204,9 +184,8 @@ def _append(connection: Connection, values: dict, lock=LOCK_HEAD, append: Update
         head = connection.execute(lock, {"chain": chain}).first()
     values["prev_hash"] = head[0]
     values["hash"] = values["new_hash"] = _digest(values)
-    for statement in (append,) if append is not None else APPEND[connection.dialect.name]:
-        appended = connection.execute(statement, values)
-    return appended
+    for statement in APPEND[connection.dialect.name]:
+        connection.execute(statement, values)
 
 
 def _rows() -> Iterator[AuditEvent]:

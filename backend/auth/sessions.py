@@ -16,7 +16,7 @@ from flask import has_request_context, request
 from sqlalchemy import and_, bindparam, delete, exists, insert, select, update
 
 from backend import clock, fastpath, notify
-from backend.audit.services import Beside, record, record_now
+from backend.audit.services import record, recording_now
 from backend.auth.notices import notify_security_event
 from backend.errors import NotYourRecord
 from backend.extensions import db
@@ -40,7 +40,7 @@ RECENT = (
 )
 SAME_CLIENT = (
     SESSIONS.c.client_address.is_not_distinct_from(
-        bindparam("address", type_=SESSIONS.c.client_address.type)
+        bindparam("client_address", type_=SESSIONS.c.client_address.type)
     ),
     SESSIONS.c.user_agent.is_not_distinct_from(
         bindparam("user_agent", type_=SESSIONS.c.user_agent.type)
@@ -49,12 +49,15 @@ SAME_CLIENT = (
 # A session starts with one read: did the account have a session from this client in HISTORY?
 # Yes, the usual answer, settles the new-client check; only a first sign-in or a new client goes
 # on to `check_client` after the commit, where a concurrent sign-in's row is visible (in id
-# order). The row, the read and the sign-in's audit event are one statement on PostgreSQL
-# (backend/audit/services.py `Beside`); the read does not see the new row.
-ROW = {key: key for key in ("user_id", "jti", "issued_at", "expires_at", "last_seen_at")}
-ROW |= {"client_address": "address", "user_agent": "user_agent"}  # the event has a client_address
-NEW_ROW = insert(SESSIONS).values({column: bindparam(key) for column, key in ROW.items()})
-START = Beside(NEW_ROW, select(exists().where(*RECENT, *SAME_CLIENT)))
+# order). On PostgreSQL the row's INSERT is a data-modifying CTE of that read (one round trip;
+# the read's snapshot does not see the new row). SQLite has no such CTEs: it reads, then inserts.
+ROW = ("user_id", "jti", "issued_at", "expires_at", "last_seen_at", "client_address", "user_agent")
+NEW_ROW = insert(SESSIONS).values({key: bindparam(key) for key in ROW})
+CLIENT_SEEN = select(exists().where(*RECENT, *SAME_CLIENT))
+START = {
+    "postgresql": (CLIENT_SEEN.add_cte(NEW_ROW.cte("new_session")),),
+    "sqlite": (CLIENT_SEEN, NEW_ROW),
+}
 # The new-client check after the commit, in two autocommit reads: the new session with its
 # account's creation time (no row once the account is closed), then whether the account's
 # earlier sessions in HISTORY include this client, and any session at all.
@@ -79,7 +82,7 @@ def start(
     """A new live session for the account; returns the `jti` its token must carry.
 
     The row and the sign-in's audit event (`sign_in.succeeded`, with `details`) commit together
-    (backend/audit/services.py `record_now`). A sign-in over HTTP from a client the account
+    (backend/audit/services.py `recording_now`). A sign-in over HTTP from a client the account
     has not used in HISTORY also queues the new-client check.
     """
     jti = secrets.token_urlsafe(24)
@@ -90,12 +93,16 @@ def start(
         "issued_at": issued_at,
         "expires_at": expires_at,
         "last_seen_at": issued_at,
-        "address": address,
+        "client_address": address,
         "user_agent": user_agent,
         "since": issued_at - HISTORY,
     }
     audited = {"actor_id": user_id, "subject_id": user_id, "details": details}
-    client_seen = record_now("sign_in.succeeded", **audited, beside=START, params=row)
+    with recording_now("sign_in.succeeded", **audited) as connection:
+        seen_read, *then = START[connection.dialect.name]
+        client_seen = connection.execute(seen_read, row).scalar()
+        for statement in then:
+            connection.execute(statement, row)
     if has_request_context() and not client_seen:
         notify.later(check_client, user_id, jti)
     return jti
@@ -211,7 +218,7 @@ def check_client(user_id: int, jti: str) -> None:
             "user_id": user_id,
             "since": since,
             "new_id": new.id,
-            "address": new.client_address,
+            "client_address": new.client_address,
             "user_agent": new.user_agent,
         },
     )

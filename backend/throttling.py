@@ -46,9 +46,10 @@ def submitted(field: str) -> str:
     return f"{field}:{normalise_email(str(value))[:254]}" if value else f"{field}:-"
 
 
-def failed(response: Response) -> bool:
-    """For `deduct_when`: count only the requests that were refused."""
-    return response.status_code >= 400
+def served(response: Response) -> bool:
+    """For `deduct_when`: count what the service answered, not its outages (5xx), so a client
+    retrying through a database outage does not spend its budget on the 503s."""
+    return response.status_code < 500
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,10 @@ class Throttling:
         limits = self._parsed(current_app.config[throttle.setting])
         # The same key as Flask-Limiter's shared limits, so counts survive the switch.
         identifiers = (*self.key_prefix, throttle.key(), throttle.action)
-        spending.shown = Budget(limits[0], identifiers)
+        if throttle.per == "address":
+            # The headers show the budget of the caller's address only: one keyed by a submitted
+            # email or username would tell anyone how often that account was tried.
+            spending.shown = Budget(limits[0], identifiers)
         try:
             for limit in limits:
                 if throttle.deduct_when is not None:

@@ -65,8 +65,10 @@ def oauth_error(error: str, description: str, status: int = 400, **extra) -> Res
 
 
 def refused(response: Response) -> bool:
-    """For the username's throttle: wrong passwords and codes count; `mfa_required` does not."""
-    return response.status_code >= 400 and response.status_code != MFA_REQUIRED_STATUS
+    """For the username's throttle: wrong passwords and codes count; `mfa_required` and
+    outages (5xx: a client retrying through one must not be locked out after it) do not."""
+    status = response.status_code
+    return 400 <= status < 500 and status != MFA_REQUIRED_STATUS
 
 
 def signing_in_username() -> str:

@@ -111,12 +111,14 @@ def find_account(email: str) -> User | None:
 
 
 def check_credentials(email: str, password: str) -> dict | None:
-    """`id`, `token_version` and `mfa_enabled` of the account for these credentials, or None.
+    """The account (`id`, `password_hash`, `token_version`, `mfa_enabled`) these credentials
+    open, or None.
 
     Always costs one hash verification. The account is read before any transaction (one
-    autocommit lookup), and a refusal is appended to the audit trail in a transaction of its
-    own that does not wait for the WAL flush: sign-ins are frequent and their events low-stakes
-    (see `record_now`). A success is recorded when its session starts (backend/auth/sessions.py).
+    autocommit lookup); a refusal, and a password accepted pending its second factor, are
+    appended to the audit trail in a transaction of their own that does not wait for the WAL
+    flush: sign-ins are frequent and their events low-stakes (see `record_now`). A success is
+    recorded when its session starts (backend/auth/sessions.py).
     """
     account = look_up_account(email)
     if not verify_password(account["password_hash"] if account else None, password):

@@ -12,6 +12,7 @@ from backend.privacy import services as privacy
 from backend.privacy.export import export_of
 from backend.privacy.export_schemas import ExportSchema
 from backend.privacy.schemas import RevealQuerySchema
+from backend.throttling import served
 from backend.users import email_change, services
 from backend.users.schemas import (
     AccountViewSchema,
@@ -57,7 +58,7 @@ def list_users(query, pagination_parameters):
 
 @blp.route("/me/export")
 @blp.login_required
-@blp.throttle("export", "RATELIMIT_EXPORT_PER_ACCOUNT", per=caller_account)
+@blp.throttle("export", "RATELIMIT_EXPORT_PER_ACCOUNT", per=caller_account, deduct_when=served)
 @blp.response(200, ExportSchema)
 def export_me():
     """Everything held about the caller and their family members, in full"""

@@ -67,8 +67,12 @@ class PeerServer:
         self.process = subprocess.Popen(
             command, cwd=PEERS_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
-        self._wait_until_up()
-        self.cpu = ServerCpu(self.process.pid, database)
+        try:
+            self._wait_until_up()
+            self.cpu = ServerCpu(self.process.pid, database)
+        except BaseException:  # no object for the caller to stop: stop what was started here
+            self.stop()
+            raise
 
     def _wait_until_up(self, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds

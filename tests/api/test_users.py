@@ -8,6 +8,7 @@ from datetime import date
 from threading import Barrier
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from backend import notify
 from backend.auth.notices import NOTICES
@@ -660,3 +661,18 @@ def test_exports_are_throttled_per_account(make_app, auth):
     assert body["code"] == 429 and body["status"] == "Too Many Requests" and body["message"]
     # Per account, not per address: another account from the same address still exports.
     assert client.get("/users/me/export", headers=other).status_code == 200
+
+
+def test_exports_answered_503_in_an_outage_are_not_counted(make_app, auth, monkeypatch):
+    client = make_app(RATELIMIT_EXPORT_PER_ACCOUNT="2/hour").test_client()
+    _, headers = auth.citizen()
+
+    def outage(user):
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr("backend.users.routes.export_of", outage)
+        for _ in range(3):
+            assert client.get("/users/me/export", headers=headers).status_code == 503
+    statuses = [client.get("/users/me/export", headers=headers).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]

@@ -6,6 +6,7 @@ import time
 import uuid
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -27,12 +28,32 @@ def test_sign_in_per_address_fires_at_ten(make_app):
     assert refused.get_json()["code"] == 429
 
 
-def test_an_answer_within_budget_says_what_is_left_and_asks_no_wait(make_app):
-    response = sign_in(make_app().test_client(), "someone@example.org")
+def test_an_answer_within_budget_shows_the_callers_budget_and_asks_no_wait(make_app):
+    # The username's budget (7 here) is never shown: it would tell anyone how often an email
+    # was tried. The address's (10) is the caller's own.
+    app = make_app(RATELIMIT_SIGN_IN_PER_USERNAME="7/15 minutes")
+    response = sign_in(app.test_client(), "someone@example.org")
     assert response.status_code == 400
     assert response.headers["X-RateLimit-Limit"] == "10"
     assert response.headers["X-RateLimit-Remaining"] == "9"
     assert "Retry-After" not in response.headers
+
+
+def test_sign_ins_answered_503_in_an_outage_do_not_spend_the_usernames_budget(
+    make_app, auth, monkeypatch
+):
+    auth.citizen(email="known@example.org")
+    client = make_app(TRUSTED_PROXIES=1).test_client()
+
+    def outage(email):
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr("backend.auth.services.look_up_account", outage)
+        for n in range(12):
+            response = sign_in(client, "known@example.org", address=f"10.0.{n}.1")
+            assert response.status_code == 503
+    assert sign_in(client, "known@example.org", DEFAULT_PASSWORD, "10.9.9.9").status_code == 200
 
 
 def test_sign_in_per_username_counts_failures_for_known_and_unknown_alike(make_app, auth):

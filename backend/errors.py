@@ -1,20 +1,17 @@
-"""Domain exceptions and their one mapping to HTTP; one JSON error shape for every failure
-(flask-smorest's); database errors as 409 and 503."""
+"""Domain exceptions and their one mapping to HTTP, in flask-smorest's JSON error shape."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from itertools import islice
 
 from flask import Flask
 from flask_smorest import abort
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from backend.extensions import db
-
-log = logging.getLogger(__name__)
+from backend.outages import close_session, handle_database_unavailable
 
 # Constraint names (see NAMING_CONVENTION) to the field a client should change, if any.
 UNIQUE_FIELDS = {
@@ -45,7 +42,6 @@ INDEX_COLUMNS = {
     "uq_vaccination_sessions_open": "vaccination_sessions.center_id",
     "uq_certificates_vaccination_live": "certificates.vaccination_id",
 }
-DATABASE_RETRY_AFTER_SECONDS = 5
 # An error body lists this many entries per level (fields, list items), then counts the rest:
 # a body of 80,000 unknown keys would otherwise be answered with megabytes of messages.
 MAX_LISTED_ERRORS = 20
@@ -234,49 +230,6 @@ def handle_integrity_error(error: IntegrityError):
     field, message = conflict_for(error)
     errors = {"json": {field: [message]}} if field else None
     abort(409, message=message, **({"errors": errors} if errors else {}))
-
-
-def handle_database_unavailable(error: DBAPIError):
-    """Connection-level database failures answer 503 so clients retry; nothing is half-written."""
-    if isinstance(error, OperationalError) or error.connection_invalidated:
-        release_session()
-        log.warning("database unavailable: %s", type(error.orig).__name__)
-        abort(
-            503,
-            message="The database is unavailable; retry shortly.",
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-        )
-    raise error
-
-
-def release_session() -> None:
-    """Roll the request's session back, or drop its connection if that died (no I/O then).
-
-    A connection that PgBouncer or PostgreSQL closed mid-request cannot run ROLLBACK; the server
-    has rolled the transaction back already, so the connection is invalidated instead.
-    """
-    try:
-        db.session.rollback()
-    except DBAPIError as error:
-        log.warning("rollback failed, connection dropped: %s", type(error.orig).__name__)
-        db.session().invalidate()  # scoped_session does not proxy it
-
-
-def close_session(_exception: BaseException | None) -> None:
-    """At teardown: a connection lost after the response was built must not turn it into a 500.
-
-    Flask-SQLAlchemy's own teardown (registered earlier, so it runs after this one) then finds
-    the session closed. A request that never used the session (most authenticated reads, which
-    go through backend/fastpath.py, and /health) has none to close: asking the scoped session to
-    close would first build one.
-    """
-    if not db.session.registry.has():
-        return
-    try:
-        db.session.close()  # closing, not rolling back: loaded objects keep their values
-    except DBAPIError as error:
-        log.warning("closing the session failed, connection dropped: %s", type(error.orig).__name__)
-        db.session().invalidate()
 
 
 def register_errorhandlers(app: Flask) -> None:

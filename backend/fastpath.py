@@ -11,7 +11,7 @@ transaction mode like everything else. SQLite, the tests' default, runs the same
 through the same function on the app's engine.
 
 Errors, disconnects and the pool are SQLAlchemy's own: a dropped connection is invalidated and
-raised as a DBAPIError, which backend/errors.py answers with a 503.
+raised as a DBAPIError, which backend/outages.py answers with a 503.
 """
 
 from __future__ import annotations

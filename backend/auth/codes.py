@@ -6,12 +6,15 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from typing import NoReturn
 
 from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock
+from backend.audit.services import record
+from backend.errors import InvalidCode
 from backend.extensions import db
 from backend.models import OneTimeCode, User
 
@@ -81,3 +84,10 @@ def check_code(user: User | None, purpose: str, code: str, *, consume: bool) -> 
         given_back["used_at"] = now
     db.session.execute(update(OneTimeCode).where(OneTimeCode.id == counted.id).values(**given_back))
     return True
+
+
+def refuse_guess(user: User | None, purpose: str) -> NoReturn:
+    """Record a failed code guess (never the code), commit it with its count, and answer 400."""
+    record("code.guess_failed", subject_id=user.id if user else None, details={"purpose": purpose})
+    db.session.commit()
+    raise InvalidCode("The code is wrong, used or has expired.")

@@ -6,7 +6,7 @@ from flask import Response, g, jsonify, request
 from marshmallow import ValidationError
 
 from backend.api import Blueprint
-from backend.auth import mfa, services, sessions
+from backend.auth import mfa, recovery, services, sessions
 from backend.auth.schemas import (
     MFA_OTP_GRANT,
     ConfirmCodeSchema,
@@ -161,8 +161,8 @@ def logout_all():
 @blp.response(202, MessageSchema)
 def forgot_password(fields):
     """Send a password reset code (the same answer whether or not the account exists)"""
-    services.request_password_reset(fields["email"])
-    return {"message": services.CODE_SENT}
+    recovery.request_password_reset(fields["email"])
+    return {"message": recovery.CODE_SENT}
 
 
 @blp.route("/password/verify", methods=["POST"])
@@ -175,7 +175,7 @@ def forgot_password(fields):
 @blp.alt_response(400, response="BAD_REQUEST")
 def verify_reset_code(fields):
     """Check a password reset code without using it up"""
-    services.verify_reset_code(fields["email"], fields["code"])
+    recovery.verify_reset_code(fields["email"], fields["code"])
     return {"message": "The code is valid."}
 
 
@@ -188,7 +188,7 @@ def verify_reset_code(fields):
 @blp.alt_response(400, response="BAD_REQUEST")
 def reset_password(fields):
     """Set a new password with a reset code; every earlier token stops working"""
-    services.reset_password(fields["email"], fields["code"], fields["new_password"])
+    recovery.reset_password(fields["email"], fields["code"], fields["new_password"])
 
 
 @blp.route("/verify/request", methods=["POST"])

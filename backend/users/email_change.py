@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from backend import notify
 from backend.audit.services import record
-from backend.auth.codes import check_code, issue_code
+from backend.auth.codes import check_code, issue_code, refuse_guess
 from backend.auth.notices import mask_email, notify_security_event
-from backend.auth.services import refuse_guess, require_password
+from backend.auth.services import require_password
 from backend.errors import EmailTaken, Invalid
 from backend.extensions import db
 from backend.models import CodePurpose, OneTimeCode, User

@@ -8,6 +8,7 @@ code and last 3 digits, a date of birth its year, an address nothing. An admin's
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from marshmallow import fields
@@ -30,6 +31,29 @@ class Revealed:
 def mask_nid(nid: str | None) -> str | None:
     """`*********4321`: every character but the last 4 replaced by `*`, same length."""
     return None if not nid else "*" * max(len(nid) - NID_SHOWN, 0) + nid[-NID_SHOWN:]
+
+
+# Six or more digits, single spaces or dashes allowed between them: an ID or phone number.
+LONG_NUMBER = re.compile(r"\d(?:[ -]?\d){5,}")
+
+
+def mask_numbers(text: str) -> str:
+    """`text` with every long number masked as a national ID is (`caller gave *********6789`):
+    free text an officer types, such as a reveal's reason, must not carry one into the audit
+    trail, which is not encrypted."""
+    return LONG_NUMBER.sub(lambda number: _mask_digits(number.group()), text)
+
+
+def _mask_digits(number: str) -> str:
+    """Every digit but the last NID_SHOWN replaced by `*`; spaces and dashes kept."""
+    digits = sum(character.isdigit() for character in number)
+    masked, seen = [], 0
+    for character in number:
+        if character.isdigit():
+            seen += 1
+            character = character if seen > digits - NID_SHOWN else "*"
+        masked.append(character)
+    return "".join(masked)
 
 
 def _country_code(phone: str) -> str:

@@ -8,7 +8,7 @@ REASON_MAX_LENGTH = 500
 
 
 class RevealQuerySchema(Schema):
-    """`?reveal=true&reason=...`: the full values, for a reason recorded word for word."""
+    """`?reveal=true&reason=...`: the full values, for a reason on record (long numbers masked)."""
 
     reveal = fields.Boolean(
         load_default=False,

@@ -109,6 +109,18 @@ def test_reveal_shows_full_values_and_records_officer_person_and_reason(
     assert NID not in str(event.details) and PHONE not in str(event.details)
 
 
+def test_an_id_or_phone_typed_into_the_reason_is_recorded_masked(client, app, person, officer):
+    reason = "Caller read NID 1990 1234 5678 9 and phone 01711-000123; ticket 58"
+    response = client.get(
+        f"/users/{person[0]}", query_string={"reveal": "true", "reason": reason}, headers=officer[1]
+    )
+    assert response.status_code == 200
+    [event] = reveals(app)
+    assert event.details["reason"] == (
+        "Caller read NID **** **** *678 9 and phone *****-**0123; ticket 58"
+    )
+
+
 @pytest.mark.parametrize("reason", [None, "", "   ", "x" * 501])
 def test_reveal_without_a_usable_reason_is_422_and_shows_nothing(
     client, app, person, officer, reason

@@ -1,14 +1,14 @@
 """Statements on the hot paths in one round trip: a connection in autocommit, no transaction.
 
-Every authenticated request reads its caller, and every sign-in reads an account (and, for a
-first sign-in or a new client, checks in the background whether the client is new; a session's
-last-seen time is written at most once a minute). Through the session each read would pay
-BEGIN ... ROLLBACK around one row, two round trips more than the query. So on PostgreSQL these
-reads go through a small engine of their own whose connections stay in autocommit (switching a
-pooled connection in and out of it would cost the round trips back). Each statement is its
-own transaction and nothing is prepared on the server, so the reads work through PgBouncer in
-transaction mode like everything else. SQLite, the tests' default, runs the same statements
-through the same function on the app's engine.
+Every authenticated request reads its caller, and every sign-in reads an account (a session's
+last-seen time is written at most once a minute; the new-client check, rarer, runs in a
+transaction of its own under a lock, in backend/auth/sessions.py). Through the session each read
+would pay BEGIN ... ROLLBACK around one row, two round trips more than the query. So on
+PostgreSQL these reads go through a small engine of their own whose connections stay in
+autocommit (switching a pooled connection in and out of it would cost the round trips back).
+Each statement is its own transaction and nothing is prepared on the server, so the reads work
+through PgBouncer in transaction mode like everything else. SQLite, the tests' default, runs the
+same statements through the same function on the app's engine.
 
 Errors, disconnects and the pool are SQLAlchemy's own: a dropped connection is invalidated and
 raised as a DBAPIError, which backend/outages.py answers with a 503.

@@ -32,6 +32,9 @@ class SignInSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     client_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
+    # What the new-client check found, when it found the client new to the account: "first"
+    # (its first sign-in, not noticed) or "noticed"; other checks of the account read it.
+    new_client: Mapped[str | None] = mapped_column(String(8))
 
     def __repr__(self) -> str:
         return f"<SignInSession {self.id} user={self.user_id} ended={self.ended_at is not None}>"

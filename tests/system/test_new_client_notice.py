@@ -1,5 +1,5 @@
 """The new-client sign-in notice is sent once per new client, however sign-ins of one account
-and their checks interleave (backend/auth/sessions.py `check_client`)."""
+and their checks interleave (backend/auth/new_client.py `check_client`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from backend import clock, notify
-from backend.auth.sessions import check_client
+from backend.auth.new_client import check_client
 from backend.extensions import db
 from backend.models import AuditEvent, SignInSession
 from tests.conftest import DEFAULT_PASSWORD

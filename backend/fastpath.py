@@ -2,7 +2,7 @@
 
 Every authenticated request reads its caller, and every sign-in reads an account (a session's
 last-seen time is written at most once a minute; the new-client check, rarer, runs in a
-transaction of its own under a lock, in backend/auth/sessions.py). Through the session each read
+transaction of its own under a lock, in backend/auth/new_client.py). Through the session each read
 would pay BEGIN ... ROLLBACK around one row, two round trips more than the query. So on
 PostgreSQL these reads go through a small engine of their own whose connections stay in
 autocommit (switching a pooled connection in and out of it would cost the round trips back).

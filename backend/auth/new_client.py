@@ -1,5 +1,8 @@
 """The new-client notice: a sign-in from a client (address and user agent) the account has not
-used in HISTORY is told to its owner, exactly once, also when sign-ins run at the same time.
+used in HISTORY is told to its owner once, also when sign-ins run at the same time.
+
+The check is a background job: if it fails (a database outage, a worker killed first), the
+failure is logged and that sign-in goes unnoticed; it is never sent twice.
 
 `start` (backend/auth/sessions.py) settles the usual case in its own transaction: a client the
 account used in HISTORY is known. Only a first sign-in or a new client reaches `check_client`,
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 
 from backend.audit.services import record
 from backend.auth.notices import notify_security_event
@@ -32,10 +35,14 @@ SAME_CLIENT = (
     ),
 )
 # The new-client check after the commit, in one transaction per session, one account at a time.
-# It first locks the account: FOR NO KEY UPDATE on PostgreSQL (a sign-in's foreign-key check,
-# FOR KEY SHARE, does not wait for it), and on SQLite a write, which takes the database's one
-# write lock (a SELECT would not: pysqlite begins a transaction only at the first write). Then it
-# reads the new session with its account's creation time (no row once the account is closed),
+# It first takes a lock only these checks take: on PostgreSQL a transaction-scoped advisory lock
+# on (NOTICE_LOCKS, account id) — a row lock on the account would deadlock with requests that
+# append to the audit trail before writing the account (profile edits, two-factor changes), as
+# this check appends after its lock —, and on SQLite a write, which takes the database's one
+# write lock (a SELECT would not: pysqlite begins a transaction only at the first write). Under
+# PostgreSQL's default READ COMMITTED, each statement after the lock sees what the previous
+# holder committed. Then it reads the new session with its account's creation time (no row once
+# the account is closed) and its own finding (a check that already ran does nothing),
 # and whether any OTHER committed session of the account in HISTORY (a) came from the same
 # client and is older (lower id) or was already found new ("first" or "noticed"), and (b) is
 # older, or was found to be the account's first. It writes what it found on the new session
@@ -53,17 +60,19 @@ SAME_CLIENT = (
 # session was committed at its start, hence has a lower id: the check would have found it older.
 # Sessions from before the mark existed are older than every new one, and count by id.
 FIRST, NOTICED = "first", "noticed"
+NOTICE_LOCKS = 1017  # the advisory locks' first key: no other lock in the app uses it
 LOCK_ACCOUNT = {
-    "postgresql": select(USERS.c.id)
-    .where(USERS.c.id == bindparam("user_id"))
-    .with_for_update(key_share=True),
+    "postgresql": select(func.pg_advisory_xact_lock(NOTICE_LOCKS, bindparam("account_id"))),
+    # A write that changes nothing. Its only parameter is named like no column of `sessions`:
+    # a parameter named like one ("jti", "user_id") would be added to the UPDATE's SET list.
     "sqlite": update(SESSIONS)
-    .where(SESSIONS.c.jti == bindparam("session_jti"))  # "jti" is reserved in an UPDATE
+    .where(SESSIONS.c.jti == bindparam("session_jti"))
     .values(new_client=SESSIONS.c.new_client),
 }
 NEW_SESSION = (
     select(
         SESSIONS.c.id,
+        SESSIONS.c.new_client,
         SESSIONS.c.issued_at,
         SESSIONS.c.client_address,
         SESSIONS.c.user_agent,
@@ -96,9 +105,9 @@ def check_client(user_id: int, jti: str) -> None:
     """
     connection = db.session.connection()
     lock = LOCK_ACCOUNT[connection.dialect.name]
-    connection.execute(lock, {"user_id": user_id, "session_jti": jti})
+    connection.execute(lock, {"account_id": user_id} if lock.is_select else {"session_jti": jti})
     new = connection.execute(NEW_SESSION, {"jti": jti, "user_id": user_id}).first()
-    if new is None:
+    if new is None or new.new_client is not None:  # account closed, or checked already
         db.session.rollback()
         return
     since = new.issued_at - HISTORY

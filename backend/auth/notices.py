@@ -2,7 +2,7 @@
 
 OWASP ASVS 2.2.3, 2.5.5: after a password change or reset, a new email or phone, two-factor
 turned on or off, a recovery code used, the account closed, or a sign-in from a client not seen
-on the account for 90 days (backend/auth/sessions.py), the owner hears of it by email
+on the account for 90 days (backend/auth/new_client.py), the owner hears of it by email
 (and by SMS to a verified phone), so a change they did not make does not go unnoticed. Each
 notice is also an audit event. A notice never carries a secret: no code, token or password;
 a new email address is shown masked.

@@ -27,7 +27,7 @@ SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often 
 MAX_USER_AGENT = 255
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
-SESSIONS, USERS = SignInSession.__table__, User.__table__
+SESSIONS = SignInSession.__table__
 # Conditional, so workers that see the same stale time write it once between them.
 TOUCH = (
     update(SESSIONS)

@@ -33,15 +33,22 @@ def mask_nid(nid: str | None) -> str | None:
     return None if not nid else "*" * max(len(nid) - NID_SHOWN, 0) + nid[-NID_SHOWN:]
 
 
-# Six or more digits, single spaces or dashes allowed between them: an ID or phone number.
-LONG_NUMBER = re.compile(r"\d(?:[ -]?\d){5,}")
+# Six or more digits (any script), up to two separators between them (spaces of any kind, dots,
+# slashes, dashes): an ID or phone number however it is grouped. An ISO date is left alone.
+LONG_NUMBER = re.compile(r"\d(?:[\s./\-\u2010-\u2015]{0,2}\d){5,}")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def mask_numbers(text: str) -> str:
     """`text` with every long number masked as a national ID is (`caller gave *********6789`):
     free text an officer types, such as a reveal's reason, must not carry one into the audit
     trail, which is not encrypted."""
-    return LONG_NUMBER.sub(lambda number: _mask_digits(number.group()), text)
+    return LONG_NUMBER.sub(_mask_unless_date, text)
+
+
+def _mask_unless_date(number: re.Match) -> str:
+    found = number.group()
+    return found if ISO_DATE.fullmatch(found) else _mask_digits(found)
 
 
 def _mask_digits(number: str) -> str:

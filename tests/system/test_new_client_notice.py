@@ -7,12 +7,14 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
-from threading import Barrier
+from threading import Barrier, Event
+from time import sleep
 
 import pytest
 from sqlalchemy import func, insert, select
 
 from backend import clock, notify
+from backend.auth import new_client
 from backend.auth.new_client import check_client
 from backend.extensions import db
 from backend.models import AuditEvent, SignInSession
@@ -99,9 +101,10 @@ def checked(app, user_id: int, *jtis: str) -> None:
 
 def test_two_sign_ins_from_one_new_client_at_once_send_one_notice(app, auth, postgres_url):
     user_id, email = known_account(app, auth)
-    for _ in range(5):
-        sign_ins_at_once(app, email, [PHONE, PHONE])
-        assert notices(app, user_id) == 1
+    for n in range(1, 6):  # a client new to the account each time
+        client = (f"Phone/{n}.0", PHONE[1])
+        sign_ins_at_once(app, email, [client, client])
+        assert notices(app, user_id) == n
 
 
 def test_two_first_sign_ins_of_a_young_account_at_once_send_one_notice(app, postgres_url):
@@ -173,3 +176,36 @@ def test_two_committed_first_sessions_from_one_client_send_none(app, lower_first
         pass
     checked(app, user_id, *((lower, higher) if lower_first else (higher, lower)))
     assert notices(app, user_id) == 0
+
+
+def test_a_profile_edit_during_the_check_neither_deadlocks_nor_loses_the_notice(
+    app, auth, monkeypatch, postgres_url
+):
+    # The edit appends to the audit trail before it writes the account; the check, once it
+    # holds its lock, appends too. With a row lock on the account the two waited on each other
+    # (PostgreSQL broke the deadlock: a 503 for the edit, or no notice).
+    user_id, email = known_account(app, auth)
+    headers = auth.headers(email)
+    with session_row(app, user_id, PHONE) as jti:
+        pass
+    appending = Event()
+    real_record = new_client.record
+
+    def slow_record(*args, **kwargs):
+        appending.set()
+        sleep(0.3)  # the edit runs meanwhile
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(new_client, "record", slow_record)
+
+    def edit() -> int:
+        appending.wait(5)
+        response = app.test_client().patch("/users/me", json={"name": "New Name"}, headers=headers)
+        return response.status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        checking = pool.submit(checked, app, user_id, jti)
+        editing = pool.submit(edit)
+        checking.result(timeout=20)
+        assert editing.result(timeout=20) == 200
+    assert notices(app, user_id) == 1

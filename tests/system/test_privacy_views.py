@@ -121,6 +121,25 @@ def test_an_id_or_phone_typed_into_the_reason_is_recorded_masked(client, app, pe
     )
 
 
+@pytest.mark.parametrize(
+    ("typed", "recorded"),
+    [
+        ("017.1234.5678", "***.****.5678"),
+        ("NID 12345/67890", "NID *****/*7890"),
+        ("1990\u00a01234\u00a05678", "****\u00a0****\u00a05678"),
+        ("017\u20131234\u20135678", "***\u2013****\u20135678"),
+        ("seen 2026-12-02, ticket 12345", "seen 2026-12-02, ticket 12345"),
+    ],
+)
+def test_numbers_are_masked_however_they_are_grouped(client, app, person, officer, typed, recorded):
+    query = {"reveal": "true", "reason": typed}
+    assert (
+        client.get(f"/users/{person[0]}", query_string=query, headers=officer[1]).status_code == 200
+    )
+    [event] = reveals(app)
+    assert event.details["reason"] == recorded
+
+
 @pytest.mark.parametrize("reason", [None, "", "   ", "x" * 501])
 def test_reveal_without_a_usable_reason_is_422_and_shows_nothing(
     client, app, person, officer, reason

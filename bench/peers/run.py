@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import statistics
 import subprocess
 import time
@@ -41,7 +40,7 @@ from bench.run import (
     sh,
     sign_in,
 )
-from bench.server import BIN, HOST, ROOT, WORKER_MODELS, Server
+from bench.server import BIN, HOST, ROOT, WORKER_MODELS, Server, stop
 
 DATABASE_URL = os.environ.get(
     "BENCH_PEERS_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/vaccination_peer_ours"
@@ -91,14 +90,7 @@ class PeerServer:
         raise SystemExit(f"{self.process.args[0]} did not answer on {self.url}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        stop(self.process, self.log)
 
 
 @dataclass
